@@ -1,0 +1,40 @@
+// Capability sets of a file, as setcap takes them and getcap prints them.
+// Text is parsed and printed by libcap (cap_from_text, cap_to_text), so the
+// syntax is exactly setcap's. Bits 0-63 are kept, the range the on-disk
+// format can hold.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ocicap {
+
+struct CapabilitySet {
+  std::uint64_t permitted = 0;
+  std::uint64_t inheritable = 0;
+  // The file format has one effective bit: when set, every permitted
+  // capability is raised in the effective set at exec.
+  bool effective = false;
+  // Revision 3 (user-namespaced) entries carry the root ID of the namespace
+  // that wrote them.
+  std::optional<std::uint32_t> root_id;
+
+  friend bool operator==(const CapabilitySet&, const CapabilitySet&) = default;
+};
+
+// Parses setcap text such as "cap_ipc_lock+eip" or "cap_net_raw,cap_chown=ep".
+// Throws Error naming the text when libcap rejects it, or when the effective
+// set is neither empty nor equal to permitted|inheritable, which the file
+// format cannot express (setcap rejects it too).
+CapabilitySet parse_capability_text(std::string_view text);
+
+// Returns the libcap version ocicap was built against, e.g. "2.66".
+std::string libcap_version();
+
+// Formats like getcap: libcap's cap_to_text, with the effective set shown as
+// permitted|inheritable when the effective bit is set.
+std::string format_capability_text(const CapabilitySet& set);
+
+} // namespace ocicap

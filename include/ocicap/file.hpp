@@ -1,0 +1,96 @@
+// File helpers: descriptors that close themselves, whole-file reads with a
+// size cap, and files that appear under their final name only once complete.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ocicap {
+
+// Owned file descriptor, closed on destruction.
+class FileDescriptor {
+public:
+  FileDescriptor() = default;
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(FileDescriptor&& other) noexcept;
+  FileDescriptor& operator=(FileDescriptor&& other) noexcept;
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor();
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  void close();
+
+private:
+  int fd_ = -1;
+};
+
+// Opens `path` for reading; throws Error naming the path on failure.
+FileDescriptor open_for_reading(const std::string& path);
+
+// Reads up to `size` bytes, retrying short reads; returns bytes read, which is
+// less than `size` only at end of file.
+std::size_t read_fully(int fd, char* buffer, std::size_t size,
+                       const std::string& path);
+
+// Writes all of `data`; throws Error naming `path` on failure.
+void write_fully(int fd, std::string_view data, const std::string& path);
+
+// Reads a whole file that must not exceed `max_size` bytes. JSON documents
+// are read this way, so a hostile size cannot exhaust memory.
+std::string read_small_file(const std::string& path, std::size_t max_size);
+
+bool path_exists(const std::string& path);
+bool is_directory(const std::string& path);
+
+// Creates `path` and its missing parents with mode 0755.
+void make_directories(const std::string& path);
+
+// Flushes the directory entry table of `directory` to disk.
+void sync_directory(const std::string& directory);
+
+// A file written under a temporary name in the directory of its final path
+// and renamed over that path by commit(). Readers never see a partial file.
+// Without commit() the destructor removes the temporary file.
+class AtomicFile {
+public:
+  explicit AtomicFile(std::string final_path);
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  ~AtomicFile();
+
+  void write(std::string_view data);
+  int fd() const { return fd_.get(); }
+  const std::string& temporary_path() const { return temporary_path_; }
+
+  // Flushes the data, renames the file into place and syncs the directory.
+  void commit();
+
+  // Like commit(), but names the file `final_path` instead.
+  void commit_as(const std::string& final_path);
+
+private:
+  std::string final_path_;
+  std::string temporary_path_;
+  FileDescriptor fd_;
+  bool committed_ = false;
+};
+
+// Replaces `path` with `data` through an AtomicFile.
+void write_file_atomically(const std::string& path, std::string_view data);
+
+// Hard-links `source` to `target`, or copies it where linking is not possible
+// (another filesystem, or no permission). `target` appears atomically.
+void link_or_copy_file(const std::string& source, const std::string& target);
+
+// Creates an unnamed temporary file under $TMPDIR (default /tmp) for
+// content that must be kept between two passes; it vanishes when closed.
+FileDescriptor create_spool_file();
+
+// Returns the parent directory of `path` ("." for a bare name).
+std::string parent_directory(const std::string& path);
+
+} // namespace ocicap

@@ -1,0 +1,175 @@
+// Layer blobs: tar archives, compressed with gzip or zstd or not at all, as
+// the OCI image-spec's layer.md describes. Reading and writing both go
+// through libarchive; its tar reader understands ustar, GNU and PAX headers
+// (SCHILY.xattr.* and LIBARCHIVE.xattr.* records become extended attributes).
+//
+// The writer emits PAX archives whose extended attributes are
+// SCHILY.xattr.NAME records only, the form containerd, Docker and Go's
+// archive/tar read. It computes the blob digest (compressed) and the diff ID
+// (uncompressed) in the same pass that writes the blob.
+#pragma once
+
+#include "ocicap/descriptor.hpp"
+#include "ocicap/error.hpp"
+#include "ocicap/file.hpp"
+#include "ocicap/image_layout.hpp"
+#include "ocicap/media_type.hpp"
+
+#include <cstdint>
+#include <sys/types.h>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+struct archive;
+struct archive_entry;
+
+namespace ocicap {
+
+enum class EntryType {
+  regular,
+  directory,
+  symlink,
+  hardlink,
+  character_device,
+  block_device,
+  fifo,
+  other,
+};
+
+std::string_view entry_type_name(EntryType type);
+
+// Returns the version details of the libarchive in use.
+std::string libarchive_version();
+
+using Xattr = std::pair<std::string, std::string>;
+
+// One tar entry's header: name, type, ownership, times, extended attributes.
+// Owns a libarchive entry, so it can be written to a new layer unchanged
+// apart from what the setters change.
+class TarEntry {
+public:
+  TarEntry();
+  explicit TarEntry(archive_entry* entry);
+  TarEntry(const TarEntry& other);
+  TarEntry& operator=(const TarEntry& other);
+  TarEntry(TarEntry&& other) noexcept;
+  TarEntry& operator=(TarEntry&& other) noexcept;
+  ~TarEntry();
+
+  // A directory entry with the given permission bits, owned by root.
+  static TarEntry directory(const std::string& path, unsigned mode,
+                            std::int64_t mtime);
+
+  // The name as stored in the archive.
+  std::string name() const;
+  EntryType type() const;
+  std::int64_t size() const;
+  unsigned mode() const;
+  std::int64_t uid() const;
+  std::int64_t gid() const;
+  // The symlink target, or the hard-link target's name, as stored.
+  std::string link_target() const;
+
+  // Extended attributes in archive order, one per name (the last wins).
+  std::vector<Xattr> xattrs() const;
+  std::optional<std::string> xattr(std::string_view name) const;
+
+  void set_name(const std::string& name);
+  // Adds or replaces one extended attribute; `value` may contain NUL bytes.
+  void set_xattr(const std::string& name, const std::string& value);
+  void remove_xattr(const std::string& name);
+  // Turns a hard-link entry into a regular file of `size` bytes.
+  void make_regular_file(std::int64_t size);
+
+  archive_entry* get() const { return entry_; }
+
+private:
+  void replace_xattrs(const std::vector<Xattr>& xattrs);
+  archive_entry* entry_;
+};
+
+// Streams the entries of one layer blob and verifies the blob's size and
+// digest: as it is read, and for the unread rest in finish().
+class LayerReader {
+public:
+  LayerReader(const ImageLayout& layout, const Descriptor& descriptor);
+  LayerReader(const LayerReader&) = delete;
+  LayerReader& operator=(const LayerReader&) = delete;
+  ~LayerReader();
+
+  // Advances to the next entry; false at the end of the archive.
+  bool next();
+  const TarEntry& entry() const { return entry_; }
+
+  // Streams the current entry's content to `sink` (holes of sparse files
+  // as zeros).
+  void read_data(const std::function<void(std::string_view)>& sink);
+
+  // Hashes the rest of the blob and checks size and digest.
+  void finish();
+
+  std::int64_t compressed_bytes_read() const { return counter_.count(); }
+
+private:
+  static ssize_t read_callback(archive* archive, void* self,
+                                 const void** buffer);
+  [[noreturn]] void throw_archive_error(const std::string& action);
+
+  Descriptor descriptor_;
+  std::string blob_path_;
+  FileDescriptor fd_;
+  VerifyingCounter counter_;
+  std::vector<char> buffer_;
+  std::vector<char> data_buffer_;
+  archive* archive_ = nullptr;
+  TarEntry entry_;
+  std::optional<Error> callback_error_;
+  bool finished_ = false;
+};
+
+// Digests of a finished layer blob.
+struct LayerDigests {
+  Digest digest;
+  std::int64_t size;
+  Digest diff_id;
+};
+
+// Writes a new layer blob: a PAX tar stream, hashed for the diff ID,
+// compressed, hashed again for the digest, and stored through `blob`.
+class LayerWriter {
+public:
+  LayerWriter(BlobWriter& blob, media_type::Compression compression);
+  LayerWriter(const LayerWriter&) = delete;
+  LayerWriter& operator=(const LayerWriter&) = delete;
+  ~LayerWriter();
+
+  // Writes an entry that has no content (directory, symlink, hard link).
+  void write_entry(const TarEntry& entry);
+
+  // Writes a regular file whose content is the whole of `content_fd`, which
+  // must contain exactly entry.size() bytes.
+  void write_file(const TarEntry& entry, int content_fd);
+
+  // Closes the archive and returns the digests; the blob is not committed.
+  LayerDigests finish();
+
+private:
+  static ssize_t write_tar_callback(archive* archive, void* self,
+                                      const void* buffer, std::size_t size);
+  static ssize_t write_compressed_callback(archive* archive, void* self,
+                                             const void* buffer,
+                                             std::size_t size);
+  void check(int status, archive* which, const std::string& action);
+
+  BlobWriter& blob_;
+  Hasher diff_id_hasher_;
+  archive* tar_ = nullptr;
+  archive* compressor_ = nullptr;
+  std::optional<Error> callback_error_;
+};
+
+} // namespace ocicap

@@ -1,0 +1,93 @@
+// The merged filesystem of an image's layers, as a runtime would assemble
+// it: upper layers replace entries of lower ones, whiteouts delete, opaque
+// directories hide lower content (OCI image-spec layer.md).
+//
+// Nothing here unpacks the image. PathResolver reads layers top down and
+// stops at the first layer that decides every requested path; scan_xattr()
+// reads all layers bottom up but keeps only entries that carry the
+// extended attribute. Memory grows with the number of requested paths, not
+// with the image.
+#pragma once
+
+#include "ocicap/file.hpp"
+#include "ocicap/image_layout.hpp"
+#include "ocicap/layer.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ocicap {
+
+// What the merged view holds at one path.
+struct PathState {
+  enum class Status { undecided, found, absent };
+  Status status = Status::undecided;
+
+  // For found paths: the entry and the index of the layer (0 = bottom) it
+  // comes from. A hard link is replaced by the entry it links to, renamed.
+  TarEntry entry;
+  std::size_t layer = 0;
+  // The content of a found regular file, when requested.
+  std::shared_ptr<FileDescriptor> content;
+
+  // For absent paths: why, e.g. "deleted by a whiteout in layer 2".
+  std::string reason;
+  // For absent paths below a non-directory: that ancestor and its entry.
+  std::string blocking_ancestor;
+  std::optional<TarEntry> blocking_entry;
+};
+
+// Observer of reading progress, told of each layer as it is read.
+struct ReadObserver {
+  virtual ~ReadObserver() = default;
+  virtual void layer_read(std::size_t layer, const Descriptor& descriptor,
+                          std::int64_t compressed_bytes, double seconds) = 0;
+};
+
+class PathResolver {
+public:
+  // `paths` are canonical (normalize_image_path). Content is kept for the
+  // regular files among `content_paths`.
+  PathResolver(const ImageLayout& layout, std::vector<Descriptor> layers,
+               std::vector<std::string> paths,
+               std::vector<std::string> content_paths = {});
+
+  void set_observer(ReadObserver* observer) { observer_ = observer; }
+
+  // Reads layers from the top until every path is decided. A path that no
+  // layer mentions ends absent.
+  void run();
+
+  const PathState& state(const std::string& path) const;
+
+private:
+  void read_layer(std::size_t layer);
+  void resolve_hard_links(std::size_t layer);
+  bool all_decided() const;
+
+  const ImageLayout& layout_;
+  std::vector<Descriptor> layers_;
+  std::map<std::string, PathState> states_;
+  std::map<std::string, bool> wants_content_;
+  ReadObserver* observer_ = nullptr;
+};
+
+// One file of the merged view and the value of the attribute scanned for.
+struct XattrMatch {
+  std::string path;
+  std::string value;
+  std::size_t layer;
+};
+
+// Returns every non-directory of the merged view that carries extended
+// attribute `name`, sorted by path. Hard links to such a file in the same
+// layer are included under their own names.
+std::vector<XattrMatch> scan_xattr(const ImageLayout& layout,
+                                   const std::vector<Descriptor>& layers,
+                                   const std::string& name,
+                                   ReadObserver* observer = nullptr);
+
+} // namespace ocicap

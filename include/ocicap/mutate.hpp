@@ -1,0 +1,43 @@
+// New images from a base plus additions. Nothing here touches storage: the
+// caller writes the returned documents as blobs.
+#pragma once
+
+#include "ocicap/documents.hpp"
+#include "ocicap/layer.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace ocicap {
+
+// The time an operation stamps on what it writes, from SOURCE_DATE_EPOCH
+// when set, else from the base config's `created`, else the Unix epoch.
+// Never the clock, so that the same input gives the same digests.
+struct BuildTime {
+  std::int64_t seconds = 0;
+  std::string rfc3339;
+  // True when the time came from SOURCE_DATE_EPOCH.
+  bool from_environment = false;
+};
+
+// Reads SOURCE_DATE_EPOCH; throws Error when it is set but not a number.
+BuildTime choose_build_time(const ImageConfig& config);
+
+struct LayerAddition {
+  Descriptor layer;
+  Digest diff_id;
+  HistoryEntry history;
+};
+
+// Returns `config` with the diff ID and history entry appended; `created`
+// is set to the build time when that came from SOURCE_DATE_EPOCH.
+ImageConfig append_to_config(const ImageConfig& config,
+                             const LayerAddition& addition,
+                             const BuildTime& time);
+
+// Returns `manifest` pointing at `config` with the layer appended.
+Manifest append_to_manifest(const Manifest& manifest, const Descriptor& config,
+                            const Descriptor& layer);
+
+} // namespace ocicap

@@ -1,0 +1,89 @@
+#include "ocicap/capability_set.hpp"
+
+#include "ocicap/error.hpp"
+
+#include <memory>
+#include <sys/capability.h>
+
+namespace ocicap {
+namespace {
+
+constexpr int max_capability_bits = 64;
+
+struct CapFree {
+  void operator()(void* pointer) const { cap_free(pointer); }
+};
+using CapHandle = std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree>;
+
+std::uint64_t read_flag(cap_t caps, cap_flag_t flag) {
+  std::uint64_t bits = 0;
+  for (int value = 0; value < max_capability_bits; ++value) {
+    cap_flag_value_t state = CAP_CLEAR;
+    if (cap_get_flag(caps, value, flag, &state) != 0) {
+      break;
+    }
+    if (state == CAP_SET) {
+      bits |= std::uint64_t{1} << value;
+    }
+  }
+  return bits;
+}
+
+void write_flag(cap_t caps, cap_flag_t flag, std::uint64_t bits) {
+  for (cap_value_t value = 0; value < max_capability_bits; ++value) {
+    if ((bits >> value) & 1) {
+      if (cap_set_flag(caps, flag, 1, &value, CAP_SET) != 0) {
+        throw Error("capability number " + std::to_string(value) +
+                    " is beyond what this libcap supports");
+      }
+    }
+  }
+}
+
+} // namespace
+
+std::string libcap_version() {
+  return std::to_string(LIBCAP_MAJOR) + "." + std::to_string(LIBCAP_MINOR);
+}
+
+CapabilitySet parse_capability_text(std::string_view text) {
+  std::string copy(text);
+  CapHandle caps(cap_from_text(copy.c_str()));
+  if (!caps) {
+    throw Error("invalid capability text \"" + copy +
+                "\": expected setcap syntax such as cap_ipc_lock+eip or "
+                "cap_net_raw,cap_net_admin=ep");
+  }
+  CapabilitySet set;
+  set.permitted = read_flag(caps.get(), CAP_PERMITTED);
+  set.inheritable = read_flag(caps.get(), CAP_INHERITABLE);
+  std::uint64_t effective = read_flag(caps.get(), CAP_EFFECTIVE);
+  if (effective != 0 && effective != (set.permitted | set.inheritable)) {
+    throw Error("invalid capability text \"" + copy +
+                "\": the effective set must be empty or equal to the union "
+                "of permitted and inheritable, because a file has only one "
+                "effective bit (write e.g. cap_x+eip or cap_x+ip)");
+  }
+  set.effective = effective != 0;
+  return set;
+}
+
+std::string format_capability_text(const CapabilitySet& set) {
+  CapHandle caps(cap_init());
+  if (!caps) {
+    throw Error("cannot allocate a libcap capability set");
+  }
+  write_flag(caps.get(), CAP_PERMITTED, set.permitted);
+  write_flag(caps.get(), CAP_INHERITABLE, set.inheritable);
+  if (set.effective) {
+    write_flag(caps.get(), CAP_EFFECTIVE, set.permitted | set.inheritable);
+  }
+  ssize_t length = 0;
+  std::unique_ptr<char, CapFree> text(cap_to_text(caps.get(), &length));
+  if (!text) {
+    throw Error("libcap cannot format the capability set");
+  }
+  return std::string(text.get(), static_cast<std::size_t>(length));
+}
+
+} // namespace ocicap

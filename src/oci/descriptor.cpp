@@ -1,0 +1,119 @@
+#include "json_document.hpp"
+
+#include "ocicap/error.hpp"
+
+namespace ocicap {
+
+DocumentHolder::DocumentHolder() : document_(std::make_unique<JsonDocument>()) {}
+
+DocumentHolder::DocumentHolder(std::unique_ptr<JsonDocument> document)
+    : document_(std::move(document)) {}
+
+DocumentHolder::DocumentHolder(const DocumentHolder& other)
+    : document_(std::make_unique<JsonDocument>(*other.document_)) {}
+
+DocumentHolder& DocumentHolder::operator=(const DocumentHolder& other) {
+  document_ = std::make_unique<JsonDocument>(*other.document_);
+  return *this;
+}
+
+DocumentHolder::DocumentHolder(DocumentHolder&&) noexcept = default;
+DocumentHolder& DocumentHolder::operator=(DocumentHolder&&) noexcept = default;
+DocumentHolder::~DocumentHolder() = default;
+
+std::optional<std::string> Descriptor::ref_name() const {
+  auto found = annotations.find(std::string(ref_name_annotation));
+  if (found == annotations.end()) {
+    return std::nullopt;
+  }
+  return found->second;
+}
+
+std::string Descriptor::short_digest() const {
+  return std::string(digest.algorithm_name()) + ":" +
+         digest.encoded().substr(0, 12);
+}
+
+Json parse_json_object(std::string_view bytes, const std::string& source) {
+  Json value = Json::parse(bytes, nullptr, false);
+  if (value.is_discarded()) {
+    throw Error("invalid JSON in " + source);
+  }
+  if (!value.is_object()) {
+    throw Error("invalid " + source + ": expected a JSON object");
+  }
+  return value;
+}
+
+std::string required_string(const Json& object, const char* key,
+                            const std::string& source) {
+  auto found = object.find(key);
+  if (found == object.end() || !found->is_string()) {
+    throw Error("invalid " + source + ": missing string field \"" + key +
+                "\"");
+  }
+  return found->get<std::string>();
+}
+
+Descriptor descriptor_from_json(const Json& value, const std::string& source) {
+  if (!value.is_object()) {
+    throw Error("invalid descriptor in " + source + ": expected an object");
+  }
+  std::string digest_text = required_string(value, "digest", source);
+  Descriptor descriptor{
+      .media_type = required_string(value, "mediaType", source),
+      .digest = add_context("invalid descriptor in " + source,
+                            [&] { return Digest::parse(digest_text); }),
+  };
+  auto size = value.find("size");
+  if (size == value.end() || !size->is_number_integer() ||
+      size->get<std::int64_t>() < 0) {
+    throw Error("invalid descriptor " + digest_text + " in " + source +
+                ": \"size\" must be a non-negative integer");
+  }
+  descriptor.size = size->get<std::int64_t>();
+  auto annotations = value.find("annotations");
+  if (annotations != value.end() && annotations->is_object()) {
+    for (const auto& [key, item] : annotations->items()) {
+      if (item.is_string()) {
+        descriptor.annotations[key] = item.get<std::string>();
+      }
+    }
+  }
+  auto platform = value.find("platform");
+  if (platform != value.end() && platform->is_object()) {
+    descriptor.platform = Platform{
+        .os = platform->value("os", ""),
+        .architecture = platform->value("architecture", ""),
+        .variant = platform->value("variant", ""),
+    };
+  }
+  return descriptor;
+}
+
+Json descriptor_to_json(const Descriptor& descriptor) {
+  Json value = Json::object();
+  update_descriptor_json(value, descriptor);
+  if (!descriptor.annotations.empty()) {
+    Json annotations = Json::object();
+    for (const auto& [key, item] : descriptor.annotations) {
+      annotations[key] = item;
+    }
+    value["annotations"] = annotations;
+  }
+  return value;
+}
+
+void update_descriptor_json(Json& target, const Descriptor& descriptor) {
+  target["mediaType"] = descriptor.media_type;
+  target["digest"] = descriptor.digest.string();
+  target["size"] = descriptor.size;
+}
+
+std::string serialize_json(const Json& value) {
+  // A string with invalid UTF-8 gets U+FFFD in its place instead of failing
+  // the whole rewrite; valid documents are unaffected.
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+} // namespace ocicap

@@ -1,0 +1,181 @@
+#include "ocicap/ops.hpp"
+
+#include "destination.hpp"
+#include "ocicap/error.hpp"
+#include "ocicap/image_path.hpp"
+#include "ocicap/layer.hpp"
+#include "ocicap/mutate.hpp"
+#include "ocicap/vfs_cap_data.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <set>
+#include <sys/stat.h>
+
+namespace ocicap {
+namespace {
+
+struct Target {
+  std::string requested;
+  std::string canonical;
+};
+
+std::vector<Target> canonical_targets(const std::vector<std::string>& paths) {
+  std::vector<Target> targets;
+  std::set<std::string> seen;
+  for (const std::string& path : paths) {
+    std::string canonical = normalize_image_path(path);
+    if (canonical.empty()) {
+      throw Error("path \"" + path + "\" is the root directory: capabilities "
+                  "apply to regular files only");
+    }
+    if (seen.insert(canonical).second) {
+      targets.push_back({path, canonical});
+    }
+  }
+  std::sort(targets.begin(), targets.end(),
+            [](const Target& a, const Target& b) {
+              return a.canonical < b.canonical;
+            });
+  return targets;
+}
+
+void check_target(const PathState& state, const Target& target,
+                  const std::string& image) {
+  std::string shown = display_path(target.canonical);
+  if (state.status != PathState::Status::found) {
+    if (state.blocking_entry &&
+        state.blocking_entry->type() == EntryType::symlink) {
+      throw Error(shown + " not found in " + image + ": its parent " +
+                  display_path(state.blocking_ancestor) +
+                  " is a symbolic link to " +
+                  state.blocking_entry->link_target() +
+                  "; name the path through the link target instead");
+    }
+    throw Error(shown + " not found in " + image + ": " + state.reason);
+  }
+  EntryType type = state.entry.type();
+  if (type == EntryType::symlink) {
+    throw Error(shown + " is a symbolic link to " +
+                state.entry.link_target() + " in " + image +
+                "; set capabilities on the target file instead, as setcap "
+                "does not follow links either");
+  }
+  if (type != EntryType::regular) {
+    throw Error(shown + " is a " + std::string(entry_type_name(type)) +
+                " in " + image + ": capabilities apply to regular files only");
+  }
+}
+
+media_type::Compression choose_compression(const Manifest& manifest) {
+  std::vector<Descriptor> layers = manifest.layers();
+  for (auto layer = layers.rbegin(); layer != layers.rend(); ++layer) {
+    if (auto type = media_type::classify_layer(layer->media_type)) {
+      return type->compression;
+    }
+  }
+  return media_type::Compression::gzip;
+}
+
+std::int64_t content_size(const FileDescriptor& content) {
+  struct stat st;
+  if (::fstat(content.get(), &st) != 0) {
+    throw_errno("cannot stat a temporary file", errno);
+  }
+  return st.st_size;
+}
+
+// Writes the parent directories of every target, then the targets, each
+// with the capability attribute added to its other attributes.
+void write_layer_entries(LayerWriter& writer, const PathResolver& resolver,
+                         const std::vector<Target>& targets,
+                         const std::string& capability_value,
+                         const BuildTime& time) {
+  std::set<std::string> directories;
+  for (const Target& target : targets) {
+    for (const std::string& ancestor : ancestors_of(target.canonical)) {
+      directories.insert(ancestor);
+    }
+  }
+  for (const std::string& directory : directories) {
+    const PathState& state = resolver.state(directory);
+    bool is_image_directory = state.status == PathState::Status::found &&
+                              state.entry.type() == EntryType::directory;
+    TarEntry entry = is_image_directory
+                         ? state.entry
+                         : TarEntry::directory(directory, 0755, time.seconds);
+    entry.set_name(directory);
+    writer.write_entry(entry);
+  }
+  for (const Target& target : targets) {
+    const PathState& state = resolver.state(target.canonical);
+    TarEntry entry = state.entry;
+    entry.set_name(target.canonical);
+    entry.make_regular_file(content_size(*state.content));
+    entry.set_xattr(std::string(capability_xattr_name), capability_value);
+    writer.write_file(entry, state.content->get());
+  }
+}
+
+} // namespace
+
+SetResult set_capabilities(const SetRequest& request, ReadObserver* observer) {
+  std::vector<Target> targets = canonical_targets(request.paths);
+  SourceImage source = open_source_image(request.image);
+  Destination destination(request, source);
+  std::string image = request.image.string();
+
+  // Find every target in the merged view and keep its content.
+  std::vector<std::string> paths;
+  for (const Target& target : targets) {
+    paths.push_back(target.canonical);
+  }
+  PathResolver resolver(source.layout, source.manifest.layers(), paths, paths);
+  resolver.set_observer(observer);
+  resolver.run();
+  for (const Target& target : targets) {
+    check_target(resolver.state(target.canonical), target, image);
+  }
+
+  // Write the new layer.
+  BuildTime time = choose_build_time(source.config);
+  media_type::Compression compression = choose_compression(source.manifest);
+  std::string layer_type =
+      media_type::layer_type(source.manifest.family(), compression);
+  std::unique_ptr<BlobWriter> blob = destination.layout().write_blob();
+  LayerWriter writer(*blob, compression);
+  write_layer_entries(writer, resolver, targets,
+                      encode_vfs_cap_data(request.capabilities), time);
+  LayerDigests digests = writer.finish();
+  Descriptor layer{.media_type = layer_type, .digest = blob->commit(),
+                   .size = digests.size};
+
+  // Write the config and manifest that add it, then the index.
+  LayerAddition addition{
+      .layer = layer,
+      .diff_id = digests.diff_id,
+      .history = {.created = time.rfc3339,
+                  .created_by = request.command_line,
+                  .comment = "ocicap " OCICAP_VERSION},
+  };
+  ImageConfig config = append_to_config(source.config, addition, time);
+  Descriptor config_descriptor = destination.layout().put_blob(
+      config.serialize(), source.manifest.config().media_type);
+  Manifest manifest =
+      append_to_manifest(source.manifest, config_descriptor, layer);
+  Descriptor manifest_descriptor = destination.layout().put_blob(
+      manifest.serialize(), source.manifest_descriptor.media_type);
+  destination.import_shared_blobs(source);
+  destination.commit(source, manifest_descriptor);
+
+  SetResult result{.manifest = manifest_descriptor, .layer = layer,
+                   .destination = destination.display()};
+  std::string text = format_capability_text(request.capabilities);
+  for (const Target& target : targets) {
+    result.files.push_back({display_path(target.canonical), text,
+                            resolver.state(target.canonical).layer});
+  }
+  return result;
+}
+
+} // namespace ocicap

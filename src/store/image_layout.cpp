@@ -1,0 +1,182 @@
+#include "ocicap/image_layout.hpp"
+
+#include "ocicap/error.hpp"
+
+#include <cerrno>
+#include <unistd.h>
+
+namespace ocicap {
+namespace {
+
+constexpr std::string_view layout_file_content =
+    "{\"imageLayoutVersion\":\"1.0.0\"}";
+
+void check_layout_file(const std::string& path) {
+  std::string layout_file = path + "/oci-layout";
+  if (!path_exists(layout_file)) {
+    throw Error(path + " is not an OCI image layout: " + layout_file +
+                " is missing");
+  }
+  std::string content = read_small_file(layout_file, 4096);
+  // The version is matched textually so that this module needs no JSON
+  // parser; whitespace variants are accepted.
+  std::string compact;
+  for (char c : content) {
+    if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+      compact += c;
+    }
+  }
+  if (compact != layout_file_content) {
+    throw Error("unsupported " + layout_file + ": expected " +
+                std::string(layout_file_content) + ", found \"" + content +
+                "\"");
+  }
+}
+
+} // namespace
+
+bool ImageLayout::is_layout(const std::string& path) {
+  return path_exists(path + "/oci-layout");
+}
+
+ImageLayout ImageLayout::open(const std::string& path) {
+  if (!is_directory(path)) {
+    throw Error("image layout " + path + " not found: no such directory");
+  }
+  check_layout_file(path);
+  std::string index_path = path + "/index.json";
+  if (!path_exists(index_path)) {
+    throw Error(path + " is not an OCI image layout: " + index_path +
+                " is missing");
+  }
+  ImageLayout layout;
+  layout.path_ = path;
+  layout.index_ = ImageIndex::parse(
+      read_small_file(index_path, max_document_size), index_path);
+  return layout;
+}
+
+ImageLayout ImageLayout::create(const std::string& path) {
+  make_directories(path + "/blobs/sha256");
+  write_file_atomically(path + "/oci-layout", layout_file_content);
+  ImageLayout layout;
+  layout.path_ = path;
+  return layout;
+}
+
+std::string ImageLayout::blob_path(const Digest& digest) const {
+  return path_ + "/blobs/" + std::string(digest.algorithm_name()) + "/" +
+         digest.encoded();
+}
+
+bool ImageLayout::has_blob(const Digest& digest) const {
+  return path_exists(blob_path(digest));
+}
+
+std::string ImageLayout::read_document(const Descriptor& descriptor) const {
+  if (descriptor.size > static_cast<std::int64_t>(max_document_size)) {
+    throw Error("blob " + descriptor.digest.string() + " declares " +
+                std::to_string(descriptor.size) +
+                " bytes, more than the " + std::to_string(max_document_size) +
+                " allowed for a JSON document");
+  }
+  FileDescriptor fd = open_blob(descriptor);
+  std::string data(static_cast<std::size_t>(descriptor.size) + 1, '\0');
+  std::string path = blob_path(descriptor.digest);
+  data.resize(read_fully(fd.get(), data.data(), data.size(), path));
+  VerifyingCounter counter(descriptor.digest, descriptor.size);
+  counter.update(data);
+  counter.verify();
+  return data;
+}
+
+FileDescriptor ImageLayout::open_blob(const Descriptor& descriptor) const {
+  std::string path = blob_path(descriptor.digest);
+  if (!path_exists(path)) {
+    throw Error("blob " + descriptor.digest.string() + " not found: " + path +
+                " is missing from the layout");
+  }
+  return open_for_reading(path);
+}
+
+std::unique_ptr<BlobWriter> ImageLayout::write_blob() const {
+  return std::make_unique<BlobWriter>(path_ + "/blobs/sha256", new_blobs_);
+}
+
+Descriptor ImageLayout::put_blob(std::string_view data,
+                                 std::string media_type) const {
+  std::unique_ptr<BlobWriter> writer = write_blob();
+  writer->write(data);
+  std::int64_t size = writer->size();
+  return Descriptor{.media_type = std::move(media_type),
+                    .digest = writer->commit(),
+                    .size = size};
+}
+
+void ImageLayout::import_blob(const ImageLayout& source,
+                              const Descriptor& descriptor) {
+  if (has_blob(descriptor.digest)) {
+    return;
+  }
+  std::string target = blob_path(descriptor.digest);
+  make_directories(parent_directory(target));
+  link_or_copy_file(source.blob_path(descriptor.digest), target);
+  new_blobs_->push_back(target);
+}
+
+void ImageLayout::write_index(const ImageIndex& index) {
+  write_file_atomically(path_ + "/index.json", index.serialize());
+  index_ = index;
+  new_blobs_->clear();
+}
+
+void ImageLayout::remove_new_blobs() {
+  for (const std::string& path : *new_blobs_) {
+    ::unlink(path.c_str());
+  }
+  new_blobs_->clear();
+}
+
+void ImageLayout::check_writable() const {
+  for (std::string directory : {path_, path_ + "/blobs/sha256"}) {
+    if (is_directory(directory) && ::access(directory.c_str(), W_OK) != 0) {
+      throw_errno("cannot write to image layout " + path_ + " (" + directory +
+                      "); write the result elsewhere with --output",
+                  errno);
+    }
+  }
+}
+
+BlobWriter::BlobWriter(std::string blobs_directory,
+                       std::shared_ptr<std::vector<std::string>> new_blobs)
+    : directory_(std::move(blobs_directory)), new_blobs_(std::move(new_blobs)),
+      file_((make_directories(directory_), directory_ + "/new-blob")) {}
+
+void BlobWriter::write(std::string_view data) {
+  if (digest_) {
+    throw Error("internal error: blob written after its digest was taken");
+  }
+  hasher_.update(data);
+  size_ += static_cast<std::int64_t>(data.size());
+  file_.write(data);
+}
+
+const Digest& BlobWriter::digest() {
+  if (!digest_) {
+    digest_ = hasher_.finish();
+  }
+  return *digest_;
+}
+
+Digest BlobWriter::commit() {
+  Digest digest = this->digest();
+  std::string target = directory_ + "/" + digest.encoded();
+  bool existed = path_exists(target);
+  file_.commit_as(target);
+  if (!existed) {
+    new_blobs_->push_back(target);
+  }
+  return digest;
+}
+
+} // namespace ocicap

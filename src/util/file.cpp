@@ -1,0 +1,219 @@
+#include "ocicap/file.hpp"
+
+#include "ocicap/error.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+namespace ocicap {
+
+FileDescriptor::FileDescriptor(FileDescriptor&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)) {}
+
+FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+FileDescriptor::~FileDescriptor() { close(); }
+
+void FileDescriptor::close() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+FileDescriptor open_for_reading(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw_errno("cannot open " + path, errno);
+  }
+  return FileDescriptor(fd);
+}
+
+std::size_t read_fully(int fd, char* buffer, std::size_t size,
+                       const std::string& path) {
+  std::size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::read(fd, buffer + done, size - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      throw_errno("cannot read " + path, errno);
+    }
+    if (n == 0) {
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
+
+void write_fully(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      throw_errno("cannot write " + path, errno);
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+std::string read_small_file(const std::string& path, std::size_t max_size) {
+  FileDescriptor fd = open_for_reading(path);
+  std::string data(max_size + 1, '\0');
+  std::size_t size = read_fully(fd.get(), data.data(), data.size(), path);
+  if (size > max_size) {
+    throw Error(path + " is larger than " + std::to_string(max_size) +
+                " bytes, the maximum for this kind of file");
+  }
+  data.resize(size);
+  return data;
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void make_directories(const std::string& path) {
+  if (path.empty() || is_directory(path)) {
+    return;
+  }
+  make_directories(parent_directory(path));
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+    throw_errno("cannot create directory " + path, errno);
+  }
+}
+
+void sync_directory(const std::string& directory) {
+  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    throw_errno("cannot open directory " + directory, errno);
+  }
+  FileDescriptor owner(fd);
+  if (::fsync(fd) != 0 && errno != EINVAL) {
+    throw_errno("cannot sync directory " + directory, errno);
+  }
+}
+
+FileDescriptor create_spool_file() {
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string directory = tmpdir && *tmpdir ? tmpdir : "/tmp";
+  std::string pattern = directory + "/ocicap-spool-XXXXXX";
+  std::vector<char> name(pattern.begin(), pattern.end());
+  name.push_back('\0');
+  int fd = ::mkostemp(name.data(), O_CLOEXEC);
+  if (fd < 0) {
+    throw_errno("cannot create a temporary file in " + directory +
+                    " (set TMPDIR to a writable directory)",
+                errno);
+  }
+  ::unlink(name.data());
+  return FileDescriptor(fd);
+}
+
+std::string parent_directory(const std::string& path) {
+  std::size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) {
+    return ".";
+  }
+  if (slash == 0) {
+    return "/";
+  }
+  return path.substr(0, slash);
+}
+
+AtomicFile::AtomicFile(std::string final_path)
+    : final_path_(std::move(final_path)) {
+  std::string pattern = parent_directory(final_path_) + "/.ocicap-tmp-XXXXXX";
+  std::vector<char> name(pattern.begin(), pattern.end());
+  name.push_back('\0');
+  int fd = ::mkostemp(name.data(), O_CLOEXEC);
+  if (fd < 0) {
+    throw_errno("cannot create a temporary file in " +
+                    parent_directory(final_path_),
+                errno);
+  }
+  fd_ = FileDescriptor(fd);
+  temporary_path_ = name.data();
+}
+
+AtomicFile::~AtomicFile() {
+  if (!committed_) {
+    fd_.close();
+    ::unlink(temporary_path_.c_str());
+  }
+}
+
+void AtomicFile::write(std::string_view data) {
+  write_fully(fd_.get(), data, temporary_path_);
+}
+
+void AtomicFile::commit() { commit_as(final_path_); }
+
+void AtomicFile::commit_as(const std::string& final_path) {
+  // The mode follows the umask like any new file; mkostemp creates 0600.
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  if (::fchmod(fd_.get(), 0666 & ~mask) != 0) {
+    throw_errno("cannot set the mode of " + temporary_path_, errno);
+  }
+  if (::fsync(fd_.get()) != 0) {
+    throw_errno("cannot sync " + temporary_path_, errno);
+  }
+  fd_.close();
+  if (::rename(temporary_path_.c_str(), final_path.c_str()) != 0) {
+    throw_errno("cannot rename " + temporary_path_ + " to " + final_path,
+                errno);
+  }
+  committed_ = true;
+  sync_directory(parent_directory(final_path));
+}
+
+void write_file_atomically(const std::string& path, std::string_view data) {
+  AtomicFile file(path);
+  file.write(data);
+  file.commit();
+}
+
+void link_or_copy_file(const std::string& source, const std::string& target) {
+  if (::link(source.c_str(), target.c_str()) == 0) {
+    return;
+  }
+  if (errno == EEXIST) {
+    return;
+  }
+  FileDescriptor input = open_for_reading(source);
+  AtomicFile output(target);
+  std::vector<char> buffer(1 << 20);
+  for (;;) {
+    std::size_t n = read_fully(input.get(), buffer.data(), buffer.size(),
+                               source);
+    if (n == 0) {
+      break;
+    }
+    output.write(std::string_view(buffer.data(), n));
+  }
+  output.commit();
+}
+
+} // namespace ocicap
