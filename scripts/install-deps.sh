@@ -1,0 +1,46 @@
+#!/bin/bash
+# Installs the Debian packages ocicap needs, skipping those already present.
+#   scripts/install-deps.sh build   compiler, CMake and the libraries
+#   scripts/install-deps.sh test    the above plus the tools the tests use
+#                                   to check results independently
+# Runs apt-get as root, through sudo when started as another user.
+set -euo pipefail
+
+build_packages=(
+    cmake g++ make pkg-config
+    libarchive-dev libcap-dev libssl-dev
+    libcli11-dev doctest-dev nlohmann-json3-dev
+)
+test_packages=(
+    umoci skopeo libcap2-bin util-linux jq python3 tar gzip zstd
+    libc6-dev gcc coreutils
+)
+
+case "${1:-build}" in
+    build) wanted=("${build_packages[@]}") ;;
+    test) wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
+    *)
+        echo "usage: $0 build|test" >&2
+        exit 2
+        ;;
+esac
+
+missing=()
+for package in "${wanted[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null |
+        grep -q 'install ok installed'; then
+        missing+=("$package")
+    fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+    as_root=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -q
+"${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
