@@ -169,7 +169,7 @@ assert_command() {
 # OCICAP_STDERR.
 
 run_ocicap() {
-    echo "# \$ ocicap $*"
+    echo "# \$ ocicap${*:+ $(printf '%q ' "$@")}"
     "$OCICAP" "$@" >"$WORK/ocicap.stdout" 2>"$WORK/ocicap.stderr"
     OCICAP_STATUS=$?
     OCICAP_STDOUT=$(cat "$WORK/ocicap.stdout")
@@ -178,7 +178,7 @@ run_ocicap() {
 
 # Runs ocicap as uid and gid 65534 with no supplementary groups.
 run_ocicap_as_nobody() {
-    echo "# \$ (uid 65534) ocicap $*"
+    echo "# \$ (uid 65534) ocicap${*:+ $(printf '%q ' "$@")}"
     setpriv --reuid 65534 --regid 65534 --clear-groups \
         "$OCICAP" "$@" >"$WORK/ocicap.stdout" 2>"$WORK/ocicap.stderr"
     OCICAP_STATUS=$?

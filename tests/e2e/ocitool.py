@@ -154,7 +154,27 @@ def validate_image(layout, entry):
                 "non-empty history entries")
 
 
+def validate_blob_names(layout):
+    """Check that every file under blobs/ is named after its own digest,
+    which catches partial or temporary files left behind."""
+    blobs = os.path.join(layout, "blobs")
+    for algorithm in sorted(os.listdir(blobs)):
+        directory = os.path.join(blobs, algorithm)
+        if algorithm != "sha256" or not os.path.isdir(directory):
+            raise LayoutError(f"unexpected entry blobs/{algorithm}")
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            if not os.path.isfile(path):
+                raise LayoutError(f"unexpected entry blobs/sha256/{name}")
+            with open(path, "rb") as blob:
+                actual = hashlib.sha256(blob.read()).hexdigest()
+            if actual != name:
+                raise LayoutError(
+                    f"blobs/sha256/{name} has digest sha256:{actual}")
+
+
 def validate(layout):
+    validate_blob_names(layout)
     with open(os.path.join(layout, "oci-layout"), "rb") as layout_file:
         version = json.load(layout_file).get("imageLayoutVersion")
     if version != "1.0.0":

@@ -1,0 +1,388 @@
+#!/bin/bash
+# ocicap rejects bad input: a broken layout, manifest, config or layer,
+# a bad reference, a target that is not a regular file, a bad --output
+# and a layout it may not write. Each failure must exit 1 with one
+# stderr line that starts "ocicap: error: " and names the bad value, and
+# must leave every byte of the layout as it was. Missing arguments are
+# usage errors and exit 2.
+#
+# Each broken layout has exactly one fault: ocitool.py rewrites the
+# digests and sizes above a changed blob so that nothing else is wrong.
+source "$(dirname "$0")/lib.sh"
+e2e_init "$@"
+
+# Copies the default image to a new directory named after CASE and
+# prints its path.
+new_case() {
+    local layout=$WORK/cases/$1
+    mkdir -p "$WORK/cases"
+    copy_default_image "$layout"
+    echo "$layout"
+}
+
+# Runs ocicap ARGS... and checks that it fails naming VALUE and leaves
+# LAYOUT unchanged.
+expect_rejected() {
+    local description=$1 value=$2 layout=$3
+    shift 3
+    local before
+    before=$(tree_fingerprint "$layout")
+    expect_error "$description" "$value" "$@"
+    assert_eq "$description: layout unchanged" \
+        "$before" "$(tree_fingerprint "$layout")"
+}
+
+# Checks that both set and get reject LAYOUT (ref app) naming VALUE.
+expect_broken_layout() {
+    local description=$1 value=$2 layout=$3
+    expect_rejected "set on $description" "$value" "$layout" \
+        set "oci:$layout:app" cap_ipc_lock+eip /usr/bin/capcheck
+    expect_rejected "get on $description" "$value" "$layout" \
+        get "oci:$layout:app" /usr/bin/capcheck
+}
+
+# Replaces layer INDEX of LAYOUT's app image with FILE and fixes the
+# descriptor, manifest and index so that only FILE's contents are wrong.
+# Prints the new layer digest.
+replace_layer() {
+    local layout=$1 index=$2 file=$3
+    python3 "$OCITOOL" set-layer "$layout" app "$index" "$file" ||
+        fatal "ocitool set-layer failed"
+    manifest_json "$layout" app | jq -r ".layers[$index].digest"
+}
+
+# Prints the path of layer INDEX's blob in LAYOUT's app image.
+layer_blob() {
+    local layout=$1 index=$2
+    blob_path "$layout" "$(manifest_json "$layout" app |
+        jq -r ".layers[$index].digest")"
+}
+
+# Writes FILE's bytes with the byte at OFFSET inverted to OUTPUT. A
+# negative OFFSET counts from the end.
+flip_byte() {
+    python3 - "$@" <<'EOF'
+import sys
+source, offset, output = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+data = bytearray(open(source, "rb").read())
+data[offset] ^= 0xFF
+open(output, "wb").write(data)
+EOF
+}
+
+# ---------------------------------------------------------------------
+echo "# image layout files"
+
+layout=$(new_case no-oci-layout)
+rm "$layout/oci-layout"
+expect_broken_layout "missing oci-layout" oci-layout "$layout"
+
+layout=$(new_case bad-oci-layout)
+echo 'not json' >"$layout/oci-layout"
+expect_broken_layout "malformed oci-layout" oci-layout "$layout"
+
+layout=$(new_case oci-layout-version)
+echo '{"imageLayoutVersion":"2.0.0"}' >"$layout/oci-layout"
+expect_broken_layout "unsupported layout version" 2.0.0 "$layout"
+
+layout=$(new_case no-index)
+rm "$layout/index.json"
+expect_broken_layout "missing index.json" index.json "$layout"
+
+layout=$(new_case bad-index)
+echo '{"schemaVersion":2,"manifests":[' >"$layout/index.json"
+expect_broken_layout "malformed index.json" index.json "$layout"
+
+layout=$(new_case index-shape)
+echo '{"schemaVersion":2,"manifests":{"digest":"x"}}' >"$layout/index.json"
+expect_broken_layout "index.json with manifests not a list" \
+    index.json "$layout"
+
+layout=$(new_case bad-digest)
+jq -c '.manifests[0].digest = "sha256:xyz"' "$DEFAULT_IMAGE/index.json" \
+    >"$layout/index.json"
+expect_broken_layout "index entry with invalid digest" sha256:xyz "$layout"
+
+# ---------------------------------------------------------------------
+echo "# manifest and config"
+
+layout=$(new_case no-manifest)
+manifest=$(ref_digest "$layout" app)
+rm "$(blob_path "$layout" "$manifest")"
+expect_broken_layout "missing manifest blob" "$manifest" "$layout"
+
+layout=$(new_case bad-manifest)
+echo '{"schemaVersion": 2, "config": ' >"$WORK/manifest.json"
+python3 "$OCITOOL" set-manifest "$layout" app "$WORK/manifest.json"
+expect_broken_layout "malformed manifest" "$(ref_digest "$layout" app)" \
+    "$layout"
+
+layout=$(new_case manifest-shape)
+manifest_json "$layout" app | jq -c '.layers = "none"' >"$WORK/manifest.json"
+python3 "$OCITOOL" set-manifest "$layout" app "$WORK/manifest.json"
+expect_broken_layout "manifest with layers not a list" \
+    "$(ref_digest "$layout" app)" "$layout"
+
+layout=$(new_case no-config)
+config=$(manifest_json "$layout" app | jq -r .config.digest)
+rm "$(blob_path "$layout" "$config")"
+expect_broken_layout "missing config blob" "$config" "$layout"
+
+layout=$(new_case bad-config)
+echo '{"architecture": "amd64", ' >"$WORK/config.json"
+python3 "$OCITOOL" set-config "$layout" app "$WORK/config.json"
+expect_broken_layout "malformed config" \
+    "$(manifest_json "$layout" app | jq -r .config.digest)" "$layout"
+
+layout=$(new_case config-shape)
+config_json "$layout" app | jq -c 'del(.rootfs)' >"$WORK/config.json"
+python3 "$OCITOOL" set-config "$layout" app "$WORK/config.json"
+expect_broken_layout "config without rootfs" \
+    "$(manifest_json "$layout" app | jq -r .config.digest)" "$layout"
+
+layout=$(new_case config-digest)
+config=$(manifest_json "$layout" app | jq -r .config.digest)
+flip_byte "$(blob_path "$layout" "$config")" 10 "$WORK/config.flipped"
+cp "$WORK/config.flipped" "$(blob_path "$layout" "$config")"
+expect_broken_layout "config digest mismatch" "$config" "$layout"
+
+# ---------------------------------------------------------------------
+echo "# layer blobs"
+
+# Layer 0 is the base tree. /usr/bin/capcheck is in layer 1, so these
+# check that ocicap verifies every layer, not only the one it copies.
+layout=$(new_case no-layer)
+layer=$(manifest_json "$layout" app | jq -r '.layers[0].digest')
+rm "$(layer_blob "$layout" 0)"
+expect_broken_layout "missing layer blob" "$layer" "$layout"
+
+layout=$(new_case layer-digest)
+layer=$(manifest_json "$layout" app | jq -r '.layers[0].digest')
+flip_byte "$(layer_blob "$layout" 0)" 100 "$WORK/layer.flipped"
+cp "$WORK/layer.flipped" "$(layer_blob "$layout" 0)"
+expect_broken_layout "layer digest mismatch" "$layer" "$layout"
+
+layout=$(new_case layer-size)
+layer=$(manifest_json "$layout" app | jq -r '.layers[0].digest')
+size=$(manifest_json "$layout" app | jq '.layers[0].size')
+python3 "$OCITOOL" edit-layer "$layout" app 0 "size=$((size + 1))"
+expect_broken_layout "layer size mismatch" "$layer" "$layout"
+
+layout=$(new_case layer-truncated)
+layer=$(manifest_json "$layout" app | jq -r '.layers[1].digest')
+truncate -s 1000 "$(layer_blob "$layout" 1)"
+expect_broken_layout "truncated layer blob" "$layer" "$layout"
+
+layout=$(new_case gzip-truncated)
+head -c 1000 "$(layer_blob "$layout" 1)" >"$WORK/layer.truncated"
+layer=$(replace_layer "$layout" 1 "$WORK/layer.truncated")
+expect_broken_layout "gzip stream cut short" "$layer" "$layout"
+
+layout=$(new_case gzip-corrupt)
+flip_byte "$(layer_blob "$layout" 1)" 5000 "$WORK/layer.corrupt"
+layer=$(replace_layer "$layout" 1 "$WORK/layer.corrupt")
+expect_broken_layout "corrupt deflate data" "$layer" "$layout"
+
+# The gzip trailer is CRC-32 then ISIZE, so offset -8 is in the CRC.
+layout=$(new_case gzip-crc)
+flip_byte "$(layer_blob "$layout" 1)" -8 "$WORK/layer.crc"
+layer=$(replace_layer "$layout" 1 "$WORK/layer.crc")
+expect_broken_layout "gzip CRC mismatch" "$layer" "$layout"
+
+layout=$(new_case not-gzip)
+gzip -dc "$(layer_blob "$layout" 0)" >"$WORK/layer.tar"
+layer=$(replace_layer "$layout" 0 "$WORK/layer.tar")
+expect_broken_layout "plain tar under a gzip media type" "$layer" "$layout"
+
+layout=$(new_case gzip-not-tar)
+head -c 4096 /dev/urandom | gzip -n >"$WORK/layer.random.gz"
+layer=$(replace_layer "$layout" 0 "$WORK/layer.random.gz")
+expect_broken_layout "gzip of bytes that are not a tar" "$layer" "$layout"
+
+# A valid gzip of a valid tar whose digest is not the config's diff ID.
+layout=$(new_case diff-id)
+diff_root=$WORK/diff-id-root
+make_dir "$diff_root/etc"
+echo "other" >"$diff_root/etc/other"
+make_layer_tar "$diff_root" "$WORK/diff-id.tar"
+gzip -n <"$WORK/diff-id.tar" >"$WORK/diff-id.tar.gz"
+layer=$(replace_layer "$layout" 0 "$WORK/diff-id.tar.gz")
+expect_broken_layout "layer that does not match its diff ID" \
+    "$layer" "$layout"
+
+layout=$(new_case media-type)
+python3 "$OCITOOL" edit-layer "$layout" app 0 \
+    mediaType=application/vnd.example.layer.v1.tar+unknown
+expect_broken_layout "unsupported layer media type" \
+    application/vnd.example.layer.v1.tar+unknown "$layout"
+
+# ---------------------------------------------------------------------
+echo "# image references"
+
+layout=$(new_case refs)
+expect_rejected "set unknown ref" nosuch "$layout" \
+    set "oci:$layout:nosuch" cap_ipc_lock+eip /usr/bin/capcheck
+expect_rejected "get unknown ref" nosuch "$layout" \
+    get "oci:$layout:nosuch" /usr/bin/capcheck
+
+umoci tag --image "$layout:app" second || fatal "umoci tag failed"
+expect_rejected "set without ref on two images" "$layout" "$layout" \
+    set "oci:$layout" cap_ipc_lock+eip /usr/bin/capcheck
+expect_rejected "get without ref on two images" "$layout" "$layout" \
+    get "oci:$layout" /usr/bin/capcheck
+
+expect_error "set on missing layout" "$WORK/no-such-layout" \
+    set "oci:$WORK/no-such-layout:app" cap_ipc_lock+eip /usr/bin/capcheck
+expect_error "get on missing layout" "$WORK/no-such-layout" \
+    get "oci:$WORK/no-such-layout:app"
+expect_error "set on image without oci: transport" "docker://busybox" \
+    set docker://busybox cap_ipc_lock+eip /usr/bin/capcheck
+expect_rejected "set on image given as bare path" "$layout" "$layout" \
+    set "$layout" cap_ipc_lock+eip /usr/bin/capcheck
+
+# ---------------------------------------------------------------------
+echo "# target paths"
+
+special=$(new_case special-files)
+special_lower=$WORK/special-lower
+install_capcheck "$special_lower/usr/bin/gone"
+ln -s capcheck "$special_lower/usr/bin/link"
+ln -s /usr/bin/capcheck "$special_lower/usr/bin/absolute-link"
+ln -s missing "$special_lower/usr/bin/dangling"
+make_dir "$special_lower/usr/share/data" "$special_lower/dev" \
+    "$special_lower/run"
+mkfifo -m 0644 "$special_lower/run/fifo"
+if mknod -m 0666 "$special_lower/dev/null" c 1 3; then
+    have_device=yes
+else
+    have_device=no
+    echo "# mknod failed, device case not run"
+fi
+add_layer "$special:app" "$special_lower"
+special_upper=$WORK/special-upper
+make_whiteout "$special_upper/usr/bin" gone
+add_layer "$special:app" "$special_upper"
+
+expect_rejected "set on missing file" /usr/bin/nope "$special" \
+    set "oci:$special:app" cap_ipc_lock+eip /usr/bin/nope
+expect_rejected "get on missing file" /usr/bin/nope "$special" \
+    get "oci:$special:app" /usr/bin/nope
+expect_rejected "set on whited-out file" /usr/bin/gone "$special" \
+    set "oci:$special:app" cap_ipc_lock+eip /usr/bin/gone
+expect_rejected "set on directory" /usr/share/data "$special" \
+    set "oci:$special:app" cap_ipc_lock+eip /usr/share/data
+expect_rejected "set on root directory" / "$special" \
+    set "oci:$special:app" cap_ipc_lock+eip /
+expect_rejected "set on relative symlink" /usr/bin/link "$special" \
+    set "oci:$special:app" cap_ipc_lock+eip /usr/bin/link
+expect_rejected "set on absolute symlink" /usr/bin/absolute-link "$special" \
+    set "oci:$special:app" cap_ipc_lock+eip /usr/bin/absolute-link
+expect_rejected "set on dangling symlink" /usr/bin/dangling "$special" \
+    set "oci:$special:app" cap_ipc_lock+eip /usr/bin/dangling
+expect_rejected "set on fifo" /run/fifo "$special" \
+    set "oci:$special:app" cap_ipc_lock+eip /run/fifo
+if [[ $have_device == yes ]]; then
+    expect_rejected "set on character device" /dev/null "$special" \
+        set "oci:$special:app" cap_ipc_lock+eip /dev/null
+fi
+expect_rejected "set below a regular file" /etc/passwd/x "$special" \
+    set "oci:$special:app" cap_ipc_lock+eip /etc/passwd/x
+
+# One bad path among good ones: no partial layer may be written.
+expect_rejected "set with one missing path of two" /usr/bin/nope "$special" \
+    set "oci:$special:app" cap_ipc_lock+eip /usr/bin/capcheck /usr/bin/nope
+
+# ---------------------------------------------------------------------
+echo "# capability text"
+
+layout=$(new_case caps)
+for caps in cap_bogus+ep cap_ipc_lock+x 'cap_ipc_lock+ep cap_net_raw+p'; do
+    expect_rejected "set with caps [$caps]" "$caps" "$layout" \
+        set "oci:$layout:app" "$caps" /usr/bin/capcheck
+done
+
+# ---------------------------------------------------------------------
+echo "# --output"
+
+layout=$(new_case output-source)
+not_layout=$WORK/not-a-layout
+make_dir "$not_layout"
+echo "keep me" >"$not_layout/notes.txt"
+not_layout_before=$(tree_fingerprint "$not_layout")
+expect_rejected "--output at non-empty directory" "$not_layout" "$layout" \
+    set --output "$not_layout" "oci:$layout:app" cap_ipc_lock+eip \
+    /usr/bin/capcheck
+assert_eq "--output at non-empty directory leaves it unchanged" \
+    "$not_layout_before" "$(tree_fingerprint "$not_layout")"
+
+echo "a file" >"$WORK/output-file"
+expect_rejected "--output at regular file" "$WORK/output-file" "$layout" \
+    set --output "$WORK/output-file" "oci:$layout:app" cap_ipc_lock+eip \
+    /usr/bin/capcheck
+assert_eq "--output at regular file leaves it unchanged" \
+    "a file" "$(cat "$WORK/output-file")"
+
+# ---------------------------------------------------------------------
+echo "# layout that uid 65534 may read but not write"
+
+read_only=$(new_case read-only)
+chmod -R u+rwX,go+rX,go-w "$read_only"
+read_only_before=$(tree_fingerprint "$read_only")
+
+run_ocicap_as_nobody set "oci:$read_only:app" cap_ipc_lock+eip \
+    /usr/bin/capcheck
+check_error_result "set in place as uid 65534" "$read_only"
+assert_eq "set in place as uid 65534 leaves the layout unchanged" \
+    "$read_only_before" "$(tree_fingerprint "$read_only")"
+
+run_ocicap_as_nobody set --tag capped "oci:$read_only:app" \
+    cap_ipc_lock+eip /usr/bin/capcheck
+check_error_result "set --tag as uid 65534" "$read_only"
+assert_eq "set --tag as uid 65534 leaves the layout unchanged" \
+    "$read_only_before" "$(tree_fingerprint "$read_only")"
+
+locked_parent=$WORK/locked-parent
+make_dir "$locked_parent"
+run_ocicap_as_nobody set --output "$locked_parent/out" \
+    "oci:$read_only:app" cap_ipc_lock+eip /usr/bin/capcheck
+check_error_result "--output in unwritable directory" "$locked_parent/out"
+assert_eq "--output in unwritable directory creates nothing" \
+    "" "$(ls -A "$locked_parent")"
+
+# Reading needs no write access: get and set --output elsewhere work.
+run_ocicap_as_nobody get "oci:$read_only:app" /usr/bin/capcheck
+assert_eq "get as uid 65534 on a read-only layout: exit 0" \
+    0 "$OCICAP_STATUS"
+nobody_dir=$WORK/nobody-dir
+make_dir "$nobody_dir"
+chown 65534:65534 "$nobody_dir"
+run_ocicap_as_nobody set --output "$nobody_dir/out" \
+    "oci:$read_only:app" cap_ipc_lock+eip /usr/bin/capcheck
+assert_eq "set --output as uid 65534 from a read-only layout: exit 0" \
+    0 "$OCICAP_STATUS"
+assert_valid_layout "set --output as uid 65534" "$nobody_dir/out"
+assert_eq "set --output as uid 65534 leaves the input unchanged" \
+    "$read_only_before" "$(tree_fingerprint "$read_only")"
+
+# ---------------------------------------------------------------------
+echo "# usage errors"
+
+layout=$(new_case usage)
+expect_usage_error "no arguments"
+expect_usage_error "unknown subcommand" frobnicate
+expect_usage_error "set without arguments" set
+expect_usage_error "set without caps" set "oci:$layout:app"
+expect_usage_error "set without path" set "oci:$layout:app" cap_ipc_lock+eip
+expect_usage_error "get without image" get
+expect_usage_error "unknown option" set --bogus "oci:$layout:app" \
+    cap_ipc_lock+eip /usr/bin/capcheck
+expect_usage_error "--output without value" set "oci:$layout:app" \
+    cap_ipc_lock+eip /usr/bin/capcheck --output
+assert_eq "usage errors leave the layout unchanged" \
+    "$(tree_fingerprint "$DEFAULT_IMAGE")" "$(tree_fingerprint "$layout")"
+
+run_ocicap --help
+assert_eq "--help: exit 0" 0 "$OCICAP_STATUS"
+assert_contains "--help names the set subcommand" set "$OCICAP_STDOUT"
+
+e2e_finish
