@@ -32,13 +32,17 @@ expect_rejected() {
         "$before" "$(tree_fingerprint "$layout")"
 }
 
-# Checks that both set and get reject LAYOUT (ref app) naming VALUE.
+# Checks that get PATH, get -r and set reject LAYOUT (ref app) naming
+# VALUE. set runs last, so that a set that wrongly succeeds does not
+# change what the get checks read.
 expect_broken_layout() {
     local description=$1 value=$2 layout=$3
-    expect_rejected "set on $description" "$value" "$layout" \
-        set "oci:$layout:app" cap_ipc_lock+eip /usr/bin/capcheck
     expect_rejected "get on $description" "$value" "$layout" \
         get "oci:$layout:app" /usr/bin/capcheck
+    expect_rejected "get -r on $description" "$value" "$layout" \
+        get -r "oci:$layout:app"
+    expect_rejected "set on $description" "$value" "$layout" \
+        set "oci:$layout:app" cap_ipc_lock+eip /usr/bin/capcheck
 }
 
 # Replaces layer INDEX of LAYOUT's app image with FILE and fixes the
@@ -310,17 +314,23 @@ make_dir "$not_layout"
 echo "keep me" >"$not_layout/notes.txt"
 not_layout_before=$(tree_fingerprint "$not_layout")
 expect_rejected "--output at non-empty directory" "$not_layout" "$layout" \
-    set --output "$not_layout" "oci:$layout:app" cap_ipc_lock+eip \
+    set --output "oci:$not_layout:app" "oci:$layout:app" cap_ipc_lock+eip \
     /usr/bin/capcheck
 assert_eq "--output at non-empty directory leaves it unchanged" \
     "$not_layout_before" "$(tree_fingerprint "$not_layout")"
 
 echo "a file" >"$WORK/output-file"
 expect_rejected "--output at regular file" "$WORK/output-file" "$layout" \
-    set --output "$WORK/output-file" "oci:$layout:app" cap_ipc_lock+eip \
-    /usr/bin/capcheck
+    set --output "oci:$WORK/output-file:app" "oci:$layout:app" \
+    cap_ipc_lock+eip /usr/bin/capcheck
 assert_eq "--output at regular file leaves it unchanged" \
     "a file" "$(cat "$WORK/output-file")"
+
+expect_rejected "--output without oci: transport" "$WORK/bare-output" \
+    "$layout" set --output "$WORK/bare-output" "oci:$layout:app" \
+    cap_ipc_lock+eip /usr/bin/capcheck
+assert_command "--output without oci: transport creates nothing" \
+    test ! -e "$WORK/bare-output"
 
 # ---------------------------------------------------------------------
 echo "# layout that uid 65534 may read but not write"
@@ -343,9 +353,9 @@ assert_eq "set --tag as uid 65534 leaves the layout unchanged" \
 
 locked_parent=$WORK/locked-parent
 make_dir "$locked_parent"
-run_ocicap_as_nobody set --output "$locked_parent/out" \
+run_ocicap_as_nobody set --output "oci:$locked_parent/out:app" \
     "oci:$read_only:app" cap_ipc_lock+eip /usr/bin/capcheck
-check_error_result "--output in unwritable directory" "$locked_parent/out"
+check_error_result "--output in unwritable directory" "$locked_parent"
 assert_eq "--output in unwritable directory creates nothing" \
     "" "$(ls -A "$locked_parent")"
 
@@ -356,7 +366,7 @@ assert_eq "get as uid 65534 on a read-only layout: exit 0" \
 nobody_dir=$WORK/nobody-dir
 make_dir "$nobody_dir"
 chown 65534:65534 "$nobody_dir"
-run_ocicap_as_nobody set --output "$nobody_dir/out" \
+run_ocicap_as_nobody set --output "oci:$nobody_dir/out:app" \
     "oci:$read_only:app" cap_ipc_lock+eip /usr/bin/capcheck
 assert_eq "set --output as uid 65534 from a read-only layout: exit 0" \
     0 "$OCICAP_STATUS"

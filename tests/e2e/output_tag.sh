@@ -1,5 +1,5 @@
 #!/bin/bash
-# Where ocicap set writes its result: --output DIR (input untouched),
+# Where ocicap set writes its result: --output IMAGE (input untouched),
 # --tag NEWREF (REF keeps the old image), and in place (REF moves to the
 # new manifest). In every case the other images, the annotations and the
 # image config must carry over unchanged.
@@ -105,7 +105,7 @@ input_fingerprint=$(tree_fingerprint "$input")
 echo "# --output to a new directory"
 
 output=$WORK/output
-if expect_success "set --output new dir" set --output "$output" \
+if expect_success "set --output new dir" set --output "oci:$output" \
     "oci:$input:app" cap_ipc_lock+eip /usr/bin/capcheck; then
     assert_eq "--output prints the digest that app has in the output" \
         "$(ref_digest "$output" app)" "$(set_output_digest)"
@@ -122,23 +122,25 @@ echo "# --output to an existing empty directory"
 
 empty_output=$WORK/empty-output
 make_dir "$empty_output"
-expect_success "set --output empty dir" set --output "$empty_output" \
+expect_success "set --output empty dir" \
+    set --output "oci:$empty_output:app" \
     "oci:$input:app" cap_ipc_lock+eip /usr/bin/capcheck
 check_capped_image "--output empty dir" "$empty_output" app
 assert_eq "--output empty dir leaves the input unchanged" \
     "$input_fingerprint" "$(tree_fingerprint "$input")"
 
 # ---------------------------------------------------------------------
-echo "# --output with --tag"
+echo "# --output with a ref of its own"
 
 tagged_output=$WORK/tagged-output
-if expect_success "set --output --tag" set --output "$tagged_output" \
-    --tag capped "oci:$input:app" cap_ipc_lock+eip /usr/bin/capcheck; then
-    assert_eq "--output --tag: capped has the printed digest" \
+if expect_success "set --output with ref" set \
+    --output "oci:$tagged_output:capped" \
+    "oci:$input:app" cap_ipc_lock+eip /usr/bin/capcheck; then
+    assert_eq "--output with ref: capped has the printed digest" \
         "$(ref_digest "$tagged_output" capped)" "$(set_output_digest)"
 fi
-check_capped_image "--output --tag" "$tagged_output" capped
-assert_eq "--output --tag leaves the input unchanged" \
+check_capped_image "--output with ref" "$tagged_output" capped
+assert_eq "--output with ref leaves the input unchanged" \
     "$input_fingerprint" "$(tree_fingerprint "$input")"
 
 # ---------------------------------------------------------------------

@@ -83,7 +83,7 @@ assert_eq "new history entry takes the config's created time" \
 echo "# --output and --tag write the same manifest"
 
 output=$WORK/output
-run_ocicap set --output "$output" "oci:$input:app" "${caps[@]}"
+run_ocicap set --output "oci:$output:app" "oci:$input:app" "${caps[@]}"
 store_digest "--output run" output_digest
 assert_eq "--output gives the same digest as in place" "$first" "$output_digest"
 tagged=$WORK/tagged
