@@ -43,7 +43,9 @@ struct PathState {
 // Observer of reading progress, told of each layer as it is read.
 struct ReadObserver {
   virtual ~ReadObserver() = default;
-  virtual void layer_read(std::size_t layer, const Descriptor& descriptor,
+  // `layer` counts from 0 at the bottom of `layer_count` layers.
+  virtual void layer_read(std::size_t layer, std::size_t layer_count,
+                          const Descriptor& descriptor,
                           std::int64_t compressed_bytes, double seconds) = 0;
 };
 

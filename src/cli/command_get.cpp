@@ -21,7 +21,7 @@ int run_get(const GetOptions& options) {
                                                 : options.paths};
   std::unique_ptr<VerboseObserver> observer;
   if (options.common.verbose) {
-    observer = std::make_unique<VerboseObserver>(0);
+    observer = std::make_unique<VerboseObserver>();
   }
   GetResult result = get_capabilities(request, observer.get());
   for (const FileCapabilities& file : result.files) {

@@ -41,7 +41,7 @@ int run_set(const SetOptions& options) {
   }
   std::unique_ptr<VerboseObserver> observer;
   if (options.common.verbose) {
-    observer = std::make_unique<VerboseObserver>(0);
+    observer = std::make_unique<VerboseObserver>();
   }
   SetResult result = set_capabilities(request, observer.get());
   for (const ChangedFile& file : result.files) {

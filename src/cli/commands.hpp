@@ -26,13 +26,9 @@ void add_common_options(CLI::App& command, CommonOptions& options);
 // Prints one line per layer read to stderr when verbose.
 class VerboseObserver : public ReadObserver {
 public:
-  explicit VerboseObserver(std::size_t layer_count)
-      : layer_count_(layer_count) {}
-  void layer_read(std::size_t layer, const Descriptor& descriptor,
-                  std::int64_t compressed_bytes, double seconds) override;
-
-private:
-  std::size_t layer_count_;
+  void layer_read(std::size_t layer, std::size_t layer_count,
+                  const Descriptor& descriptor, std::int64_t compressed_bytes,
+                  double seconds) override;
 };
 
 // Prints "ocicap: error: MESSAGE" to stderr.

@@ -18,13 +18,13 @@ void add_common_options(CLI::App& command, CommonOptions& options) {
   command.add_flag("-q,--quiet", options.quiet, "Print no warnings");
 }
 
-void VerboseObserver::layer_read(std::size_t layer,
+void VerboseObserver::layer_read(std::size_t layer, std::size_t layer_count,
                                  const Descriptor& descriptor,
                                  std::int64_t compressed_bytes,
                                  double seconds) {
   std::fprintf(stderr,
                "ocicap: read layer %zu/%zu %s: %lld bytes in %.3f s\n",
-               layer + 1, layer_count_, descriptor.digest.string().c_str(),
+               layer + 1, layer_count, descriptor.digest.string().c_str(),
                static_cast<long long>(compressed_bytes), seconds);
 }
 

@@ -177,7 +177,8 @@ void PathResolver::read_layer(std::size_t layer) {
     resolve_hard_links(layer);
   }
   if (observer_ != nullptr) {
-    observer_->layer_read(layer, descriptor, reader.compressed_bytes_read(),
+    observer_->layer_read(layer, layers_.size(), descriptor,
+                          reader.compressed_bytes_read(),
                           seconds_since(start));
   }
 }
@@ -287,7 +288,7 @@ std::vector<XattrMatch> scan_xattr(const ImageLayout& layout,
       merged.insert_or_assign(path, std::move(match));
     }
     if (observer != nullptr) {
-      observer->layer_read(layer, layers[layer],
+      observer->layer_read(layer, layers.size(), layers[layer],
                            reader.compressed_bytes_read(),
                            seconds_since(start));
     }

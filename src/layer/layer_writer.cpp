@@ -33,7 +33,7 @@ LayerWriter::LayerWriter(BlobWriter& blob,
     if (compression == media_type::Compression::gzip) {
       check(archive_write_add_filter_gzip(compressor_), compressor_,
             "enable gzip");
-      // gzip headers carry a modification time unless told otherwise, which
+      // A gzip header carries a modification time unless disabled, which
       // would make the same input give a different digest on every run.
       check(archive_write_set_filter_option(compressor_, "gzip", "timestamp",
                                             nullptr),
