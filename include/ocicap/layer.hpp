@@ -29,6 +29,8 @@ struct archive_entry;
 
 namespace ocicap {
 
+class Decompressor;
+
 enum class EntryType {
   regular,
   directory,
@@ -92,11 +94,19 @@ private:
   archive_entry* entry_;
 };
 
-// Streams the entries of one layer blob and verifies the blob's size and
-// digest: as it is read, and for the unread rest in finish().
+// A layer of an image: the blob's descriptor and the config's diff ID.
+struct ImageLayer {
+  Descriptor descriptor;
+  Digest diff_id;
+};
+
+// Streams the entries of one layer blob. Decompression runs to the end of
+// the stream, so gzip's CRC and length trailer and zstd's checksum are
+// checked; finish() then checks the blob's size and digest and the diff ID
+// of the uncompressed stream.
 class LayerReader {
 public:
-  LayerReader(const ImageLayout& layout, const Descriptor& descriptor);
+  LayerReader(const ImageLayout& layout, const ImageLayer& layer);
   LayerReader(const LayerReader&) = delete;
   LayerReader& operator=(const LayerReader&) = delete;
   ~LayerReader();
@@ -109,23 +119,33 @@ public:
   // as zeros).
   void read_data(const std::function<void(std::string_view)>& sink);
 
-  // Hashes the rest of the blob and checks size and digest.
+  // Reads the rest of the blob and checks digest, size and diff ID.
   void finish();
 
   std::int64_t compressed_bytes_read() const { return counter_.count(); }
 
 private:
-  static ssize_t read_callback(archive* archive, void* self,
-                                 const void** buffer);
-  [[noreturn]] void throw_archive_error(const std::string& action);
+  static ssize_t read_uncompressed(archive* archive, void* self,
+                                   const void** buffer);
+  std::string_view read_compressed();
+  std::size_t decompress(char* buffer, std::size_t size);
+  [[noreturn]] void throw_archive_error(archive* which,
+                                        const std::string& action);
+  [[noreturn]] void throw_after_digest_check(const std::string& message);
 
-  Descriptor descriptor_;
+  ImageLayer layer_;
+  std::string label_;
   std::string blob_path_;
   FileDescriptor fd_;
   VerifyingCounter counter_;
-  std::vector<char> buffer_;
+  Hasher diff_id_hasher_;
+  std::vector<char> compressed_buffer_;
+  std::vector<char> uncompressed_buffer_;
   std::vector<char> data_buffer_;
-  archive* archive_ = nullptr;
+  // The blob flows through `decompressor_`, then through this object,
+  // where it is hashed for the diff ID, on its way to libarchive's `tar_`.
+  std::unique_ptr<Decompressor> decompressor_;
+  archive* tar_ = nullptr;
   TarEntry entry_;
   std::optional<Error> callback_error_;
   bool finished_ = false;
