@@ -26,8 +26,8 @@ struct CapabilitySet {
 
 // Parses setcap text such as "cap_ipc_lock+eip" or "cap_net_raw,cap_chown=ep".
 // Throws Error naming the text when libcap rejects it, or when the effective
-// set is neither empty nor equal to permitted|inheritable, which the file
-// format cannot express (setcap rejects it too).
+// set is non-empty but lacks a permitted or inheritable capability, which
+// the file format cannot express and setcap rejects too.
 CapabilitySet parse_capability_text(std::string_view text);
 
 // Returns the libcap version ocicap was built against, e.g. "2.66".

@@ -17,6 +17,10 @@ public:
 // Returns `context: cause`, the grammar of every message ocicap prints.
 std::string with_context(std::string_view context, std::string_view cause);
 
+// Returns `text` in double quotes for a one-line message: control bytes are
+// escaped (\n, \xNN) and text past `max_length` bytes is cut with "...".
+std::string quote(std::string_view text, std::size_t max_length = 200);
+
 // Throws Error("CONTEXT: strerror(errno_value)").
 [[noreturn]] void throw_errno(std::string_view context, int errno_value);
 

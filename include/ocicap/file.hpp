@@ -44,6 +44,9 @@ void write_fully(int fd, std::string_view data, const std::string& path);
 std::string read_small_file(const std::string& path, std::size_t max_size);
 
 bool path_exists(const std::string& path);
+
+// Returns the size of the file at `path`; throws Error when it cannot.
+std::int64_t file_size(const std::string& path);
 bool is_directory(const std::string& path);
 
 // Creates `path` and its missing parents with mode 0755.

@@ -53,7 +53,7 @@ class PathResolver {
 public:
   // `paths` are canonical (normalize_image_path). Content is kept for the
   // regular files among `content_paths`.
-  PathResolver(const ImageLayout& layout, std::vector<Descriptor> layers,
+  PathResolver(const ImageLayout& layout, std::vector<ImageLayer> layers,
                std::vector<std::string> paths,
                std::vector<std::string> content_paths = {});
 
@@ -71,7 +71,7 @@ private:
   bool all_decided() const;
 
   const ImageLayout& layout_;
-  std::vector<Descriptor> layers_;
+  std::vector<ImageLayer> layers_;
   std::map<std::string, PathState> states_;
   std::map<std::string, bool> wants_content_;
   ReadObserver* observer_ = nullptr;
@@ -88,7 +88,7 @@ struct XattrMatch {
 // attribute `name`, sorted by path. Hard links to such a file in the same
 // layer are included under their own names.
 std::vector<XattrMatch> scan_xattr(const ImageLayout& layout,
-                                   const std::vector<Descriptor>& layers,
+                                   const std::vector<ImageLayer>& layers,
                                    const std::string& name,
                                    ReadObserver* observer = nullptr);
 

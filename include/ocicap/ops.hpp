@@ -24,6 +24,9 @@ struct SourceImage {
   ImageConfig config;
 };
 
+// Returns the layers of `image`, bottom first, with their diff IDs.
+std::vector<ImageLayer> image_layers(const SourceImage& image);
+
 // Opens the image `reference` names; throws Error naming the ref, the refs
 // on offer, or the document that is missing or invalid.
 SourceImage open_source_image(const ImageReference& reference);
@@ -66,6 +69,7 @@ struct GetRequest {
 };
 
 struct FileCapabilities {
+  // The absolute path in the image ("/usr/bin/x"), however it was requested.
   std::string path;
   std::string capability_text;
   CapabilitySet capabilities;

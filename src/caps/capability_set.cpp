@@ -58,11 +58,15 @@ CapabilitySet parse_capability_text(std::string_view text) {
   set.permitted = read_flag(caps.get(), CAP_PERMITTED);
   set.inheritable = read_flag(caps.get(), CAP_INHERITABLE);
   std::uint64_t effective = read_flag(caps.get(), CAP_EFFECTIVE);
-  if (effective != 0 && effective != (set.permitted | set.inheritable)) {
+  // libcap 2.66 (_fcaps_save) rejects a non-empty effective set that misses
+  // a permitted or inheritable bit, and drops effective bits outside them:
+  // setcap accepts "cap_x+e" and writes only the effective flag.
+  std::uint64_t granted = set.permitted | set.inheritable;
+  if (effective != 0 && (granted & ~effective) != 0) {
     throw Error("invalid capability text \"" + copy +
-                "\": the effective set must be empty or equal to the union "
-                "of permitted and inheritable, because a file has only one "
-                "effective bit (write e.g. cap_x+eip or cap_x+ip)");
+                "\": the effective set must be empty or contain every "
+                "permitted and inheritable capability, because a file has "
+                "only one effective bit (write e.g. cap_x+eip or cap_x+ip)");
   }
   set.effective = effective != 0;
   return set;

@@ -78,7 +78,7 @@ void decide_absent_or_blocked(PathState& state, const std::string& path,
 } // namespace
 
 PathResolver::PathResolver(const ImageLayout& layout,
-                           std::vector<Descriptor> layers,
+                           std::vector<ImageLayer> layers,
                            std::vector<std::string> paths,
                            std::vector<std::string> content_paths)
     : layout_(layout), layers_(std::move(layers)) {
@@ -118,7 +118,8 @@ void PathResolver::run() {
     if (all_decided()) {
       return;
     }
-    add_context(layer_label(layers_[layer]), [&] { read_layer(layer); });
+    add_context(layer_label(layers_[layer].descriptor),
+                [&] { read_layer(layer); });
   }
   for (auto& [path, state] : states_) {
     if (state.status == PathState::Status::undecided) {
@@ -130,8 +131,8 @@ void PathResolver::run() {
 
 void PathResolver::read_layer(std::size_t layer) {
   Clock::time_point start = Clock::now();
-  const Descriptor& descriptor = layers_[layer];
-  LayerReader reader(layout_, descriptor);
+  const Descriptor& descriptor = layers_[layer].descriptor;
+  LayerReader reader(layout_, layers_[layer]);
   LayerFindings findings;
   while (reader.next()) {
     std::string path = normalize_image_path(reader.entry().name());
@@ -217,7 +218,7 @@ void PathResolver::resolve_hard_links(std::size_t layer) {
       reader.finish();
       if (!link_source) {
         throw Error("hard link " + display_path(path) + " points to " +
-                    display_path(target) +
+                    quote(display_path(target)) +
                     ", which is not an earlier entry of the same layer");
       }
       std::string name = state.entry.name();
@@ -229,7 +230,7 @@ void PathResolver::resolve_hard_links(std::size_t layer) {
 }
 
 std::vector<XattrMatch> scan_xattr(const ImageLayout& layout,
-                                   const std::vector<Descriptor>& layers,
+                                   const std::vector<ImageLayer>& layers,
                                    const std::string& name,
                                    ReadObserver* observer) {
   std::map<std::string, XattrMatch> merged;
@@ -246,7 +247,7 @@ std::vector<XattrMatch> scan_xattr(const ImageLayout& layout,
       merged.erase(first, last);
     };
     LayerReader reader(layout, layers[layer]);
-    add_context(layer_label(layers[layer]), [&] {
+    add_context(layer_label(layers[layer].descriptor), [&] {
       while (reader.next()) {
         const TarEntry& entry = reader.entry();
         std::string path = normalize_image_path(entry.name());
@@ -288,7 +289,7 @@ std::vector<XattrMatch> scan_xattr(const ImageLayout& layout,
       merged.insert_or_assign(path, std::move(match));
     }
     if (observer != nullptr) {
-      observer->layer_read(layer, layers.size(), layers[layer],
+      observer->layer_read(layer, layers.size(), layers[layer].descriptor,
                            reader.compressed_bytes_read(),
                            seconds_since(start));
     }

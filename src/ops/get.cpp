@@ -20,7 +20,7 @@ void add_file(GetResult& result, const std::string& path,
 GetResult get_all(const SourceImage& source, ReadObserver* observer) {
   GetResult result;
   for (const XattrMatch& match :
-       scan_xattr(source.layout, source.manifest.layers(),
+       scan_xattr(source.layout, image_layers(source),
                   std::string(capability_xattr_name), observer)) {
     add_file(result, display_path(match.path), match.value);
   }
@@ -34,27 +34,28 @@ GetResult get_paths(const SourceImage& source,
   for (const std::string& path : requested) {
     paths.push_back(normalize_image_path(path));
   }
-  PathResolver resolver(source.layout, source.manifest.layers(), paths);
+  PathResolver resolver(source.layout, image_layers(source), paths);
   resolver.set_observer(observer);
   resolver.run();
 
   GetResult result;
   for (std::size_t i = 0; i < paths.size(); ++i) {
     const PathState& state = resolver.state(paths[i]);
+    std::string shown = display_path(paths[i]);
     if (state.status != PathState::Status::found) {
-      result.errors.push_back(requested[i] + " not found in " + image + ": " +
+      result.errors.push_back(shown + " not found in " + image + ": " +
                               state.reason);
       continue;
     }
     if (state.entry.type() == EntryType::symlink) {
-      result.errors.push_back(requested[i] + " is a symbolic link to " +
-                              state.entry.link_target() +
+      result.errors.push_back(shown + " is a symbolic link to " +
+                              quote(state.entry.link_target()) +
                               "; name the target file instead");
       continue;
     }
     // As with getcap, a file without the attribute prints nothing.
     if (auto value = state.entry.xattr(capability_xattr_name)) {
-      add_file(result, requested[i], *value);
+      add_file(result, shown, *value);
     }
   }
   return result;

@@ -46,7 +46,42 @@ std::size_t select_manifest(const std::vector<Descriptor>& manifests,
   return *match;
 }
 
+// Checks that each layer blob is present with its declared size, a cheap
+// test that catches a damaged layout even where no layer is read. A
+// non-distributable layer may lack its blob: it is fetched from elsewhere.
+void check_layer_blobs(const ImageLayout& layout, const Manifest& manifest) {
+  for (const Descriptor& layer : manifest.layers()) {
+    bool foreign =
+        layer.media_type.find("nondistributable") != std::string::npos ||
+        layer.media_type.find("foreign") != std::string::npos;
+    std::string path = layout.blob_path(layer.digest);
+    if (!path_exists(path)) {
+      if (foreign) {
+        continue;
+      }
+      throw Error("layer " + layer.digest.string() + " not found: " + path +
+                  " is missing from the layout");
+    }
+    std::int64_t size = file_size(path);
+    if (size != layer.size) {
+      throw Error("layer " + layer.digest.string() + " has " +
+                  std::to_string(size) + " bytes but its descriptor declares " +
+                  std::to_string(layer.size) + ": the blob is damaged");
+    }
+  }
+}
+
 } // namespace
+
+std::vector<ImageLayer> image_layers(const SourceImage& image) {
+  std::vector<Descriptor> layers = image.manifest.layers();
+  std::vector<Digest> diff_ids = image.config.diff_ids();
+  std::vector<ImageLayer> result;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    result.push_back({layers[i], diff_ids[i]});
+  }
+  return result;
+}
 
 SourceImage open_source_image(const ImageReference& reference) {
   ImageLayout layout = ImageLayout::open(reference.path);
@@ -84,6 +119,7 @@ SourceImage open_source_image(const ImageReference& reference) {
                 " layers but its config lists " +
                 std::to_string(diff_id_count) + " diff IDs");
   }
+  check_layer_blobs(layout, manifest);
   return SourceImage{std::move(layout), position, descriptor,
                      std::move(manifest), std::move(config)};
 }

@@ -49,7 +49,7 @@ void check_target(const PathState& state, const Target& target,
       throw Error(shown + " not found in " + image + ": its parent " +
                   display_path(state.blocking_ancestor) +
                   " is a symbolic link to " +
-                  state.blocking_entry->link_target() +
+                  quote(state.blocking_entry->link_target()) +
                   "; name the path through the link target instead");
     }
     throw Error(shown + " not found in " + image + ": " + state.reason);
@@ -57,7 +57,7 @@ void check_target(const PathState& state, const Target& target,
   EntryType type = state.entry.type();
   if (type == EntryType::symlink) {
     throw Error(shown + " is a symbolic link to " +
-                state.entry.link_target() + " in " + image +
+                quote(state.entry.link_target()) + " in " + image +
                 "; set capabilities on the target file instead, as setcap "
                 "does not follow links either");
   }
@@ -130,7 +130,7 @@ SetResult set_capabilities(const SetRequest& request, ReadObserver* observer) {
   for (const Target& target : targets) {
     paths.push_back(target.canonical);
   }
-  PathResolver resolver(source.layout, source.manifest.layers(), paths, paths);
+  PathResolver resolver(source.layout, image_layers(source), paths, paths);
   resolver.set_observer(observer);
   resolver.run();
   for (const Target& target : targets) {

@@ -28,8 +28,8 @@ void check_layout_file(const std::string& path) {
   }
   if (compact != layout_file_content) {
     throw Error("unsupported " + layout_file + ": expected " +
-                std::string(layout_file_content) + ", found \"" + content +
-                "\"");
+                std::string(layout_file_content) + ", found " +
+                quote(content, 80));
   }
 }
 

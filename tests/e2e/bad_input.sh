@@ -32,17 +32,20 @@ expect_rejected() {
         "$before" "$(tree_fingerprint "$layout")"
 }
 
-# Checks that get PATH, get -r and set reject LAYOUT (ref app) naming
-# VALUE. set runs last, so that a set that wrongly succeeds does not
-# change what the get checks read.
+# Checks that get PATH, get -r and set PATH reject LAYOUT (ref app)
+# naming VALUE. PATH defaults to /usr/bin/capcheck (layer 1); a fault in
+# layer 0 needs a PATH that only layer 0 has, because ocicap reads layers
+# from the top and stops at the first that decides every path. set runs
+# last, so that a set that wrongly succeeds does not change what the get
+# checks read.
 expect_broken_layout() {
-    local description=$1 value=$2 layout=$3
+    local description=$1 value=$2 layout=$3 path=${4:-/usr/bin/capcheck}
     expect_rejected "get on $description" "$value" "$layout" \
-        get "oci:$layout:app" /usr/bin/capcheck
+        get "oci:$layout:app" "$path"
     expect_rejected "get -r on $description" "$value" "$layout" \
         get -r "oci:$layout:app"
     expect_rejected "set on $description" "$value" "$layout" \
-        set "oci:$layout:app" cap_ipc_lock+eip /usr/bin/capcheck
+        set "oci:$layout:app" cap_ipc_lock+eip "$path"
 }
 
 # Replaces layer INDEX of LAYOUT's app image with FILE and fixes the
@@ -153,8 +156,11 @@ expect_broken_layout "config digest mismatch" "$config" "$layout"
 # ---------------------------------------------------------------------
 echo "# layer blobs"
 
-# Layer 0 is the base tree. /usr/bin/capcheck is in layer 1, so these
-# check that ocicap verifies every layer, not only the one it copies.
+# Layer 0 is the base tree and the only layer with /etc/passwd.
+# /usr/bin/capcheck is in layer 1. A missing or wrongly sized blob is
+# caught even in a layer that is not read; damaged content only in a
+# layer that is read, so the content cases name /etc/passwd.
+base_path=/etc/passwd
 layout=$(new_case no-layer)
 layer=$(manifest_json "$layout" app | jq -r '.layers[0].digest')
 rm "$(layer_blob "$layout" 0)"
@@ -164,7 +170,7 @@ layout=$(new_case layer-digest)
 layer=$(manifest_json "$layout" app | jq -r '.layers[0].digest')
 flip_byte "$(layer_blob "$layout" 0)" 100 "$WORK/layer.flipped"
 cp "$WORK/layer.flipped" "$(layer_blob "$layout" 0)"
-expect_broken_layout "layer digest mismatch" "$layer" "$layout"
+expect_broken_layout "layer digest mismatch" "$layer" "$layout" "$base_path"
 
 layout=$(new_case layer-size)
 layer=$(manifest_json "$layout" app | jq -r '.layers[0].digest')
@@ -196,12 +202,14 @@ expect_broken_layout "gzip CRC mismatch" "$layer" "$layout"
 layout=$(new_case not-gzip)
 gzip -dc "$(layer_blob "$layout" 0)" >"$WORK/layer.tar"
 layer=$(replace_layer "$layout" 0 "$WORK/layer.tar")
-expect_broken_layout "plain tar under a gzip media type" "$layer" "$layout"
+expect_broken_layout "plain tar under a gzip media type" "$layer" "$layout" \
+    "$base_path"
 
 layout=$(new_case gzip-not-tar)
 head -c 4096 /dev/urandom | gzip -n >"$WORK/layer.random.gz"
 layer=$(replace_layer "$layout" 0 "$WORK/layer.random.gz")
-expect_broken_layout "gzip of bytes that are not a tar" "$layer" "$layout"
+expect_broken_layout "gzip of bytes that are not a tar" "$layer" "$layout" \
+    "$base_path"
 
 # A valid gzip of a valid tar whose digest is not the config's diff ID.
 layout=$(new_case diff-id)
@@ -212,13 +220,21 @@ make_layer_tar "$diff_root" "$WORK/diff-id.tar"
 gzip -n <"$WORK/diff-id.tar" >"$WORK/diff-id.tar.gz"
 layer=$(replace_layer "$layout" 0 "$WORK/diff-id.tar.gz")
 expect_broken_layout "layer that does not match its diff ID" \
-    "$layer" "$layout"
+    "$layer" "$layout" "$base_path"
 
 layout=$(new_case media-type)
 python3 "$OCITOOL" edit-layer "$layout" app 0 \
     mediaType=application/vnd.example.layer.v1.tar+unknown
 expect_broken_layout "unsupported layer media type" \
-    application/vnd.example.layer.v1.tar+unknown "$layout"
+    application/vnd.example.layer.v1.tar+unknown "$layout" "$base_path"
+
+# A layer that no path needs is passed through unread, whatever its
+# media type: set on a layer-1 file succeeds and keeps the layer as is.
+expect_success "set above an unknown layer type" \
+    set "oci:$layout:app" cap_ipc_lock+eip /usr/bin/capcheck
+assert_eq "unknown layer type kept" \
+    application/vnd.example.layer.v1.tar+unknown \
+    "$(manifest_json "$layout" app | jq -r '.layers[0].mediaType')"
 
 # ---------------------------------------------------------------------
 echo "# image references"
