@@ -1,0 +1,297 @@
+#include "ocicap/ops.hpp"
+
+#include "ocicap/error.hpp"
+#include "support/image_builder.hpp"
+#include "support/temp_directory.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+using ocicap::Descriptor;
+using ocicap::Error;
+using ocicap::ImageIndex;
+using ocicap::ImageLayer;
+using ocicap::ImageLayout;
+using ocicap::SourceImage;
+using ocicap::test::file_entry;
+using ocicap::test::ImageOptions;
+using ocicap::test::TempDirectory;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+const std::string manifest_type = "application/vnd.oci.image.manifest.v1+json";
+
+ImageLayer small_layer(const ImageLayout& layout, const std::string& name) {
+  return ocicap::test::write_layer(layout, {file_entry(name, name)});
+}
+
+SourceImage open(const std::string& text) {
+  return ocicap::open_source_image(ocicap::parse_image_reference(text));
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    open(text);
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "(no Error thrown)";
+}
+
+Json descriptor_json(const Descriptor& descriptor) {
+  return Json{{"mediaType", descriptor.media_type},
+              {"digest", descriptor.digest.string()},
+              {"size", descriptor.size}};
+}
+
+// Stores `manifest` as the manifest of ref "app", replacing the index.
+Descriptor put_manifest(ImageLayout& layout, const Json& manifest) {
+  Descriptor descriptor =
+      ocicap::test::store_raw_blob(layout, manifest.dump(), manifest_type);
+  ImageIndex index = ImageIndex::empty();
+  index.set_ref("app", descriptor);
+  layout.write_index(index);
+  return descriptor;
+}
+
+Json config_json(const std::vector<ImageLayer>& layers) {
+  Json diff_ids = Json::array();
+  for (const ImageLayer& layer : layers) {
+    diff_ids.push_back(layer.diff_id.string());
+  }
+  return Json{{"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}}};
+}
+
+Json manifest_json(const Descriptor& config,
+                   const std::vector<Descriptor>& layers) {
+  Json layer_array = Json::array();
+  for (const Descriptor& layer : layers) {
+    layer_array.push_back(descriptor_json(layer));
+  }
+  return Json{{"schemaVersion", 2},
+              {"mediaType", manifest_type},
+              {"config", descriptor_json(config)},
+              {"layers", layer_array}};
+}
+
+} // namespace
+
+TEST_SUITE("ImageSource") {
+  TEST_CASE("opens the only image without a ref") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    std::vector<ImageLayer> layers = {small_layer(layout, "a"),
+                                      small_layer(layout, "b")};
+    Descriptor manifest = ocicap::test::write_image(layout, layers);
+    SourceImage image = open("oci:" + directory.path());
+    CHECK(image.index_position == 0);
+    CHECK(image.manifest_descriptor.digest == manifest.digest);
+    CHECK(image.manifest.layers().size() == 2);
+    CHECK(image.config.diff_ids().size() == 2);
+    CHECK(image.layout.path() == directory.path());
+    std::vector<ImageLayer> read = ocicap::image_layers(image);
+    REQUIRE(read.size() == 2);
+    CHECK(read[0].descriptor.digest == layers[0].descriptor.digest);
+    CHECK(read[0].diff_id == layers[0].diff_id);
+    CHECK(read[1].descriptor.digest == layers[1].descriptor.digest);
+    CHECK(read[1].diff_id == layers[1].diff_id);
+  }
+
+  TEST_CASE("selects an image by ref") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    ocicap::test::write_image(layout, {small_layer(layout, "a")},
+                              ImageOptions{.ref = "first"});
+    Descriptor second = ocicap::test::write_image(
+        layout, {small_layer(layout, "b")}, ImageOptions{.ref = "second"});
+    SourceImage image = open("oci:" + directory.path() + ":second");
+    CHECK(image.index_position == 1);
+    CHECK(image.manifest_descriptor.digest == second.digest);
+  }
+
+  TEST_CASE("opens a Docker schema 2 image") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    ImageLayer layer = ocicap::test::write_layer(
+        layout, {file_entry("a", "a")}, ocicap::media_type::Compression::gzip,
+        ocicap::media_type::Family::docker);
+    ocicap::test::write_image(
+        layout, {layer},
+        ImageOptions{.ref = "app",
+                     .family = ocicap::media_type::Family::docker});
+    SourceImage image = open("oci:" + directory.path() + ":app");
+    CHECK(image.manifest.family() == ocicap::media_type::Family::docker);
+  }
+
+  TEST_CASE("asks for a ref among several") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    ocicap::test::write_image(layout, {small_layer(layout, "a")},
+                              ImageOptions{.ref = "app"});
+    Descriptor unnamed =
+        ocicap::test::write_image(layout, {small_layer(layout, "b")});
+    CHECK(error_of("oci:" + directory.path()) ==
+          "image layout " + directory.path() +
+              " holds 2 images: name one as oci:" + directory.path() +
+              ":REF (refs: app, (no ref) " + unnamed.short_digest() + ")");
+  }
+
+  TEST_CASE("names an empty layout") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    layout.write_index(ImageIndex::empty());
+    CHECK(error_of("oci:" + directory.path()) ==
+          "image layout " + directory.path() +
+              " holds 0 images: name one as oci:" + directory.path() +
+              ":REF (refs: none)");
+  }
+
+  TEST_CASE("lists refs when the ref is missing") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    ocicap::test::write_image(layout, {small_layer(layout, "a")},
+                              ImageOptions{.ref = "app"});
+    ocicap::test::write_image(layout, {small_layer(layout, "b")},
+                              ImageOptions{.ref = "other"});
+    CHECK(error_of("oci:" + directory.path() + ":nope") ==
+          "ref \"nope\" not found in image layout " + directory.path() +
+              " (refs: app, other)");
+  }
+
+  TEST_CASE("rejects a duplicate ref") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    Descriptor manifest = ocicap::test::write_image(
+        layout, {small_layer(layout, "a")}, ImageOptions{.ref = "app"});
+    ImageIndex index = layout.index();
+    Descriptor duplicate = manifest;
+    duplicate.annotations["org.opencontainers.image.ref.name"] = "app";
+    index.append(duplicate);
+    layout.write_index(index);
+    CHECK(error_of("oci:" + directory.path() + ":app") ==
+          "ref \"app\" names more than one entry of " + directory.path() +
+              "/index.json: remove the duplicate annotation");
+  }
+
+  TEST_CASE("rejects a multi-platform index") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    Descriptor nested =
+        layout.put_blob(R"({"schemaVersion":2,"manifests":[]})",
+                        "application/vnd.oci.image.index.v1+json");
+    ImageIndex index = ImageIndex::empty();
+    index.set_ref("multi", nested);
+    layout.write_index(index);
+    std::string text = "oci:" + directory.path() + ":multi";
+    CHECK(error_of(text) ==
+          text + " is a multi-platform image index (" + nested.short_digest() +
+              "), which ocicap does not modify yet: copy one platform out "
+              "first, e.g. skopeo copy --override-arch ARCH");
+  }
+
+  TEST_CASE("names a missing manifest blob") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    Descriptor manifest = ocicap::test::write_image(
+        layout, {small_layer(layout, "a")}, ImageOptions{.ref = "app"});
+    std::string path = layout.blob_path(manifest.digest);
+    ::unlink(path.c_str());
+    CHECK(error_of("oci:" + directory.path() + ":app") ==
+          "reading manifest " + manifest.digest.string() + ": blob " +
+              manifest.digest.string() + " not found: " + path +
+              " is missing from the layout");
+  }
+
+  TEST_CASE("names a corrupt config blob") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    std::vector<ImageLayer> layers = {small_layer(layout, "a")};
+    ocicap::test::write_image(layout, layers, ImageOptions{.ref = "app"});
+    Descriptor config = open("oci:" + directory.path()).manifest.config();
+    std::string path = layout.blob_path(config.digest);
+    std::string bytes = ocicap::test::read_file(path);
+    bytes[bytes.size() / 2] = 'X';
+    ocicap::test::write_file(path, bytes);
+    std::string message = error_of("oci:" + directory.path());
+    CAPTURE(message);
+    CHECK(message.starts_with("reading config " + config.digest.string() +
+                              ": blob " + config.digest.string() +
+                              " does not match its digest"));
+  }
+
+  TEST_CASE("rejects a schema 1 manifest") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    Descriptor manifest = put_manifest(
+        layout, Json{{"schemaVersion", 1}, {"name", "x"}, {"fsLayers", {}}});
+    std::string message = error_of("oci:" + directory.path());
+    CHECK(message == "manifest " + manifest.digest.string() +
+                         " is a Docker schema 1 manifest, which ocicap does "
+                         "not support: convert the image first, e.g. with "
+                         "skopeo copy --format oci");
+  }
+
+  TEST_CASE("rejects layers without diff IDs") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    ImageLayer layer = small_layer(layout, "a");
+    Descriptor config = ocicap::test::store_raw_blob(
+        layout, config_json({}).dump(),
+        "application/vnd.oci.image.config.v1+json");
+    put_manifest(layout, manifest_json(config, {layer.descriptor}));
+    CHECK(error_of("oci:" + directory.path() + ":app") ==
+          "image oci:" + directory.path() +
+              ":app is inconsistent: its manifest lists 1 layers but its "
+              "config lists 0 diff IDs");
+  }
+
+  TEST_CASE("names a missing layer blob") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    ImageLayer layer = small_layer(layout, "a");
+    ocicap::test::write_image(layout, {layer});
+    std::string path = layout.blob_path(layer.descriptor.digest);
+    ::unlink(path.c_str());
+    CHECK(error_of("oci:" + directory.path()) ==
+          "layer " + layer.descriptor.digest.string() + " not found: " + path +
+              " is missing from the layout");
+  }
+
+  TEST_CASE("names a wrongly sized layer") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    ImageLayer layer = small_layer(layout, "a");
+    ocicap::test::write_image(layout, {layer});
+    std::string path = layout.blob_path(layer.descriptor.digest);
+    ocicap::test::write_file(path, ocicap::test::read_file(path) + "x");
+    CHECK(error_of("oci:" + directory.path()) ==
+          "layer " + layer.descriptor.digest.string() + " has " +
+              std::to_string(layer.descriptor.size + 1) +
+              " bytes but its descriptor declares " +
+              std::to_string(layer.descriptor.size) + ": the blob is damaged");
+  }
+
+  TEST_CASE("allows a missing non-distributable layer") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    ImageLayer layer = small_layer(layout, "a");
+    layer.descriptor.media_type =
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
+    ::unlink(layout.blob_path(layer.descriptor.digest).c_str());
+    Descriptor config = ocicap::test::store_raw_blob(
+        layout, config_json({layer}).dump(),
+        "application/vnd.oci.image.config.v1+json");
+    put_manifest(layout, manifest_json(config, {layer.descriptor}));
+    CHECK_NOTHROW(open("oci:" + directory.path()));
+  }
+
+  TEST_CASE("names a missing layout") {
+    TempDirectory directory;
+    std::string path = directory.file("missing");
+    CHECK(error_of("oci:" + path) ==
+          "image layout " + path + " not found: no such directory");
+  }
+}
