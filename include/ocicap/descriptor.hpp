@@ -19,7 +19,16 @@ struct Platform {
   std::string os;
   std::string architecture;
   std::string variant;
+
+  // Returns "os/architecture[/variant]".
+  std::string string() const;
+  // Returns whether `selector` names this platform; a selector without a
+  // variant matches every variant.
+  bool matches(const Platform& selector) const;
 };
+
+// Parses "os/architecture[/variant]"; throws Error naming the text.
+Platform parse_platform(std::string_view text);
 
 struct Descriptor {
   std::string media_type;
@@ -32,6 +41,10 @@ struct Descriptor {
   std::optional<std::string> ref_name() const;
   // Returns "sha256:0123456789ab", the short form used in messages.
   std::string short_digest() const;
+  // Returns whether this index entry is an attestation manifest (buildx
+  // marks them with vnd.docker.reference.type and platform unknown/unknown)
+  // rather than a runnable image.
+  bool is_attestation() const;
 };
 
 } // namespace ocicap

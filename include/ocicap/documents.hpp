@@ -52,6 +52,9 @@ public:
   // Appends an entry for `target`, with its annotations.
   void append(const Descriptor& target);
 
+  // Removes entry `position`.
+  void remove(std::size_t position);
+
   std::string serialize() const;
 
 private:

@@ -1,5 +1,5 @@
-// User-level operations, one function each. They return results and throw
-// Error; printing is the command line's job.
+// User-level operations. They return results and throw Error; printing is
+// the command line's job.
 #pragma once
 
 #include "ocicap/capability_set.hpp"
@@ -14,58 +14,92 @@
 
 namespace ocicap {
 
-// One image of a layout, read and checked: the index entry, its manifest
-// and config, all verified against their digests.
+// One image manifest of a layout, read and checked: its manifest and
+// config are verified against their digests.
 struct SourceImage {
   ImageLayout layout;
-  std::size_t index_position = 0;
   Descriptor manifest_descriptor;
   Manifest manifest;
   ImageConfig config;
+  // The platform its index entry declares, if any.
+  std::optional<Platform> platform;
 };
 
 // Returns the layers of `image`, bottom first, with their diff IDs.
 std::vector<ImageLayer> image_layers(const SourceImage& image);
 
-// Opens the image `reference` names; throws Error naming the ref, the refs
-// on offer, or the document that is missing or invalid.
-SourceImage open_source_image(const ImageReference& reference);
+// Reads and checks the image manifest `descriptor` points at.
+SourceImage read_source_image(const ImageLayout& layout,
+                              const Descriptor& descriptor);
 
-struct SetRequest {
+// Returns the position of the index.json entry that `reference` selects;
+// throws Error naming the ref and the refs on offer.
+std::size_t select_index_entry(const ImageLayout& layout,
+                               const ImageReference& reference);
+
+// Opens the single image `reference` names. For a multi-platform image,
+// `platform` selects one; without it the index must hold one runnable
+// platform. Throws Error naming what is missing or invalid.
+SourceImage open_source_image(const ImageReference& reference,
+                              const std::optional<Platform>& platform = {});
+
+// What to do with attestation manifests of a multi-platform index once
+// the images they describe change.
+enum class AttestationPolicy { keep, drop };
+
+// One change to one file.
+struct FileChange {
+  // The path as the user wrote it.
+  std::string path;
+  // The new capability set; nullopt removes the attribute.
+  std::optional<CapabilitySet> capabilities;
+};
+
+struct ChangeRequest {
   ImageReference image;
-  std::string capability_text;
-  CapabilitySet capabilities;
-  // Paths as the user wrote them.
-  std::vector<std::string> paths;
+  std::vector<FileChange> changes;
   std::optional<ImageReference> output;
   std::optional<std::string> tag;
   // The command recorded in the history entry's created_by.
   std::string command_line;
+  // Platforms of a multi-platform image to change; empty means all.
+  std::vector<Platform> platforms;
+  // Compression of the new layer; nullopt follows the image's layers.
+  std::optional<media_type::Compression> compression;
+  AttestationPolicy attestations = AttestationPolicy::keep;
 };
 
 struct ChangedFile {
   std::string path;
+  // The new set in getcap's form; empty when the attribute was removed.
   std::string capability_text;
   std::size_t source_layer = 0;
+  // The platform of the image changed, for multi-platform images.
+  std::string platform;
 };
 
-struct SetResult {
+struct ChangeResult {
   std::vector<ChangedFile> files;
-  Descriptor manifest;
-  Descriptor layer;
+  // The new descriptor in index.json: an image manifest, or an image index
+  // for a multi-platform image.
+  Descriptor descriptor;
   std::string destination;
+  // Facts the user should know, such as attestations left describing the
+  // old image.
+  std::vector<std::string> warnings;
 };
 
-// Writes one new layer carrying every path with the capability set, then
-// the new config, manifest and index. On failure nothing of the new image is
+// Writes one new layer per changed image manifest, then new configs,
+// manifests, indexes and index.json. On failure nothing of the new image is
 // left behind.
-SetResult set_capabilities(const SetRequest& request,
+ChangeResult apply_changes(const ChangeRequest& request,
                            ReadObserver* observer = nullptr);
 
 struct GetRequest {
   ImageReference image;
   // Paths as the user wrote them; empty means every file with capabilities.
   std::vector<std::string> paths;
+  std::optional<Platform> platform;
 };
 
 struct FileCapabilities {

@@ -12,6 +12,7 @@ struct GetOptions {
   std::string image;
   std::vector<std::string> paths;
   bool recursive = false;
+  std::string platform;
   CommonOptions common;
 };
 
@@ -19,6 +20,9 @@ int run_get(const GetOptions& options) {
   GetRequest request{.image = parse_image_reference(options.image),
                      .paths = options.recursive ? std::vector<std::string>{}
                                                 : options.paths};
+  if (!options.platform.empty()) {
+    request.platform = parse_platform(options.platform);
+  }
   std::unique_ptr<VerboseObserver> observer;
   if (options.common.verbose) {
     observer = std::make_unique<VerboseObserver>();
@@ -47,6 +51,9 @@ Runner add_get_command(CLI::App& app) {
                       "capabilities");
   command->add_flag("-r,--recursive", options->recursive,
                     "Print every file of the image that has capabilities");
+  command->add_option("--platform", options->platform,
+                      "Platform to read in a multi-platform image "
+                      "(OS/ARCH[/VARIANT])");
   add_common_options(*command, options->common);
   return [options] { return run_get(*options); };
 }

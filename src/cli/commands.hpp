@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ocicap/merged_view.hpp"
+#include "ocicap/ops.hpp"
 
 #include <CLI/CLI.hpp>
 #include <functional>
@@ -30,6 +31,11 @@ public:
                   const Descriptor& descriptor, std::int64_t compressed_bytes,
                   double seconds) override;
 };
+
+// Prints warnings (unless quiet), one line per file changed, then the new
+// digest.
+void print_change_result(const ChangeResult& result,
+                         const CommonOptions& options);
 
 // Prints "ocicap: error: MESSAGE" to stderr.
 void print_error(const std::string& message);

@@ -2,6 +2,8 @@
 
 #include "ocicap/error.hpp"
 
+#include <vector>
+
 namespace ocicap {
 
 DocumentHolder::DocumentHolder() : document_(std::make_unique<JsonDocument>()) {}
@@ -32,6 +34,50 @@ std::optional<std::string> Descriptor::ref_name() const {
 std::string Descriptor::short_digest() const {
   return std::string(digest.algorithm_name()) + ":" +
          digest.encoded().substr(0, 12);
+}
+
+std::string Platform::string() const {
+  std::string text = os + "/" + architecture;
+  if (!variant.empty()) {
+    text += "/" + variant;
+  }
+  return text;
+}
+
+bool Platform::matches(const Platform& selector) const {
+  return os == selector.os && architecture == selector.architecture &&
+         (selector.variant.empty() || variant == selector.variant);
+}
+
+Platform parse_platform(std::string_view text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t slash = text.find('/', start);
+    parts.emplace_back(text.substr(start, slash - start));
+    if (slash == std::string_view::npos) {
+      break;
+    }
+    start = slash + 1;
+  }
+  bool empty_part = false;
+  for (const std::string& part : parts) {
+    empty_part |= part.empty();
+  }
+  if (parts.size() < 2 || parts.size() > 3 || empty_part) {
+    throw Error("invalid platform \"" + std::string(text) +
+                "\": expected OS/ARCH or OS/ARCH/VARIANT, e.g. linux/arm64");
+  }
+  return Platform{parts[0], parts[1], parts.size() == 3 ? parts[2] : ""};
+}
+
+bool Descriptor::is_attestation() const {
+  auto type = annotations.find("vnd.docker.reference.type");
+  if (type != annotations.end() && type->second == "attestation-manifest") {
+    return true;
+  }
+  return platform && platform->os == "unknown" &&
+         platform->architecture == "unknown";
 }
 
 Json parse_json_object(std::string_view bytes, const std::string& source) {

@@ -74,6 +74,11 @@ void ImageIndex::append(const Descriptor& target) {
   manifests_array(document_->value).push_back(descriptor_to_json(target));
 }
 
+void ImageIndex::remove(std::size_t position) {
+  Json& manifests = manifests_array(document_->value);
+  manifests.erase(manifests.begin() + static_cast<std::ptrdiff_t>(position));
+}
+
 std::string ImageIndex::serialize() const {
   return serialize_json(document_->value);
 }

@@ -36,8 +36,9 @@ std::string make_staging_directory(const std::string& final_path) {
 
 } // namespace
 
-Destination::Destination(const SetRequest& request, const SourceImage& source)
-    : layout_(source.layout) {
+Destination::Destination(const ChangeRequest& request,
+                         const ImageLayout& source, std::size_t position)
+    : layout_(source), source_position_(position) {
   if (!request.output ||
       same_directory(request.output->path, request.image.path)) {
     is_source_ = true;
@@ -82,39 +83,64 @@ std::string Destination::display() const {
   return "oci:" + path + (ref_ ? ":" + *ref_ : "");
 }
 
-void Destination::import_shared_blobs(const SourceImage& source) {
+void Destination::import_reachable_blobs(const ImageLayout& source,
+                                         const Descriptor& descriptor) {
   if (is_source_) {
     return;
   }
-  for (const Descriptor& layer : source.manifest.layers()) {
-    add_context("copying layer " + layer.digest.string(), [&] {
-      if (!source.layout.has_blob(layer.digest)) {
-        throw Error("blob not found in " + source.layout.path());
+  bool is_document = media_type::is_index(descriptor.media_type) ||
+                     media_type::is_manifest(descriptor.media_type);
+  if (!layout_.has_blob(descriptor.digest)) {
+    add_context("copying blob " + descriptor.digest.string(), [&] {
+      if (!source.has_blob(descriptor.digest)) {
+        throw Error("blob not found in " + source.path());
       }
-      layout_.import_blob(source.layout, layer);
+      layout_.import_blob(source, descriptor);
     });
+  }
+  if (!is_document) {
+    return;
+  }
+  // Children are imported whether or not the document was new here,
+  // because a new manifest written by ocicap refers to source layers.
+  std::string bytes = layout_.read_document(descriptor);
+  if (media_type::is_index(descriptor.media_type)) {
+    ImageIndex index =
+        ImageIndex::parse(bytes, "index " + descriptor.digest.string());
+    for (const Descriptor& child : index.manifests()) {
+      import_reachable_blobs(source, child);
+    }
+    return;
+  }
+  Manifest manifest = Manifest::parse(bytes, descriptor.media_type,
+                                      "manifest " + descriptor.digest.string());
+  import_reachable_blobs(source, manifest.config());
+  for (const Descriptor& layer : manifest.layers()) {
+    bool foreign = !source.has_blob(layer.digest) &&
+                   layer.media_type.find("nondistributable") !=
+                       std::string::npos;
+    if (!foreign) {
+      import_reachable_blobs(source, layer);
+    }
   }
 }
 
-ImageIndex Destination::updated_index(const SourceImage& source,
-                                      const Descriptor& manifest) const {
-  if (is_source_ && !ref_) {
-    ImageIndex index = layout_.index();
-    index.retarget(source.index_position, manifest);
-    return index;
-  }
+ImageIndex Destination::updated_index(const Descriptor& descriptor) const {
   ImageIndex index = layout_.index();
-  if (ref_) {
-    index.set_ref(*ref_, manifest);
+  if (is_source_ && !ref_) {
+    index.retarget(source_position_, descriptor);
+  } else if (ref_) {
+    index.set_ref(*ref_, descriptor);
   } else {
-    index.append(manifest);
+    Descriptor entry = descriptor;
+    entry.annotations.clear();
+    index.append(entry);
   }
   return index;
 }
 
-void Destination::commit(const SourceImage& source,
-                         const Descriptor& manifest) {
-  layout_.write_index(updated_index(source, manifest));
+void Destination::commit(const Descriptor& descriptor) {
+  layout_.write_index(updated_index(descriptor));
   if (!staging_path_.empty()) {
     if (::rename(staging_path_.c_str(), final_path_.c_str()) != 0) {
       throw_errno("cannot move the new layout into place at " + final_path_,

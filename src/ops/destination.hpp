@@ -13,7 +13,9 @@ namespace ocicap {
 class Destination {
 public:
   // Decides where the result goes and checks that it can be written there.
-  Destination(const SetRequest& request, const SourceImage& source);
+  // `source` is the input layout and `position` its selected index entry.
+  Destination(const ChangeRequest& request, const ImageLayout& source,
+              std::size_t position);
   Destination(const Destination&) = delete;
   Destination& operator=(const Destination&) = delete;
   // Without commit(), removes every blob and directory it created.
@@ -23,18 +25,20 @@ public:
   bool is_source() const { return is_source_; }
   std::string display() const;
 
-  // Makes the blobs the result shares with the source available here.
-  void import_shared_blobs(const SourceImage& source);
+  // Makes every blob `descriptor` reaches available here, taking those the
+  // destination lacks from `source`.
+  void import_reachable_blobs(const ImageLayout& source,
+                              const Descriptor& descriptor);
 
-  // Points the destination's index at `manifest`, then moves a staged
+  // Points the destination's index at `descriptor`, then moves a staged
   // layout into place.
-  void commit(const SourceImage& source, const Descriptor& manifest);
+  void commit(const Descriptor& descriptor);
 
 private:
-  ImageIndex updated_index(const SourceImage& source,
-                           const Descriptor& manifest) const;
+  ImageIndex updated_index(const Descriptor& descriptor) const;
 
   ImageLayout layout_;
+  std::size_t source_position_ = 0;
   bool is_source_ = false;
   bool committed_ = false;
   std::optional<std::string> ref_;

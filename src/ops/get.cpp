@@ -64,7 +64,7 @@ GetResult get_paths(const SourceImage& source,
 } // namespace
 
 GetResult get_capabilities(const GetRequest& request, ReadObserver* observer) {
-  SourceImage source = open_source_image(request.image);
+  SourceImage source = open_source_image(request.image, request.platform);
   if (request.paths.empty()) {
     return get_all(source, observer);
   }

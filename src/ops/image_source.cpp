@@ -17,33 +17,16 @@ std::string list_refs(const std::vector<Descriptor>& manifests) {
   return refs.empty() ? "none" : refs;
 }
 
-std::size_t select_manifest(const std::vector<Descriptor>& manifests,
-                            const ImageReference& reference) {
-  if (!reference.ref) {
-    if (manifests.size() != 1) {
-      throw Error("image layout " + reference.path + " holds " +
-                  std::to_string(manifests.size()) +
-                  " images: name one as oci:" + reference.path +
-                  ":REF (refs: " + list_refs(manifests) + ")");
+std::string list_platforms(const std::vector<Descriptor>& entries) {
+  std::string platforms;
+  for (const Descriptor& entry : entries) {
+    if (!platforms.empty()) {
+      platforms += ", ";
     }
-    return 0;
+    platforms += entry.platform ? entry.platform->string()
+                                : "(no platform) " + entry.short_digest();
   }
-  std::optional<std::size_t> match;
-  for (std::size_t i = 0; i < manifests.size(); ++i) {
-    if (manifests[i].ref_name() == reference.ref) {
-      if (match) {
-        throw Error("ref \"" + *reference.ref + "\" names more than one "
-                    "entry of " + reference.path +
-                    "/index.json: remove the duplicate annotation");
-      }
-      match = i;
-    }
-  }
-  if (!match) {
-    throw Error("ref \"" + *reference.ref + "\" not found in image layout " +
-                reference.path + " (refs: " + list_refs(manifests) + ")");
-  }
-  return *match;
+  return platforms;
 }
 
 // Checks that each layer blob is present with its declared size, a cheap
@@ -71,6 +54,45 @@ void check_layer_blobs(const ImageLayout& layout, const Manifest& manifest) {
   }
 }
 
+// Follows nested indexes down to one image manifest.
+Descriptor select_platform(const ImageLayout& layout, Descriptor descriptor,
+                           const std::optional<Platform>& platform,
+                           const std::string& image) {
+  while (media_type::is_index(descriptor.media_type)) {
+    std::string bytes = add_context(
+        "reading index " + descriptor.digest.string(),
+        [&] { return layout.read_document(descriptor); });
+    ImageIndex index =
+        ImageIndex::parse(bytes, "index " + descriptor.digest.string());
+    std::vector<Descriptor> candidates;
+    for (const Descriptor& entry : index.manifests()) {
+      bool runnable = !entry.is_attestation();
+      bool wanted = !platform ||
+                    (entry.platform && entry.platform->matches(*platform)) ||
+                    media_type::is_index(entry.media_type);
+      if (runnable && wanted) {
+        candidates.push_back(entry);
+      }
+    }
+    if (candidates.size() != 1) {
+      std::vector<Descriptor> runnable;
+      for (const Descriptor& entry : index.manifests()) {
+        if (!entry.is_attestation()) {
+          runnable.push_back(entry);
+        }
+      }
+      throw Error(image + " is a multi-platform image" +
+                  (platform ? " without a single " + platform->string() +
+                                  " image"
+                            : std::string("")) +
+                  ": choose one with --platform (platforms: " +
+                  list_platforms(runnable) + ")");
+    }
+    descriptor = candidates.front();
+  }
+  return descriptor;
+}
+
 } // namespace
 
 std::vector<ImageLayer> image_layers(const SourceImage& image) {
@@ -83,19 +105,47 @@ std::vector<ImageLayer> image_layers(const SourceImage& image) {
   return result;
 }
 
-SourceImage open_source_image(const ImageReference& reference) {
-  ImageLayout layout = ImageLayout::open(reference.path);
+std::size_t select_index_entry(const ImageLayout& layout,
+                               const ImageReference& reference) {
   std::vector<Descriptor> manifests = layout.index().manifests();
-  std::size_t position = select_manifest(manifests, reference);
-  const Descriptor& descriptor = manifests[position];
+  if (!reference.ref) {
+    if (manifests.size() != 1) {
+      throw Error("image layout " + reference.path + " holds " +
+                  std::to_string(manifests.size()) +
+                  " images: name one as oci:" + reference.path +
+                  ":REF (refs: " + list_refs(manifests) + ")");
+    }
+    return 0;
+  }
+  std::optional<std::size_t> match;
+  for (std::size_t i = 0; i < manifests.size(); ++i) {
+    if (manifests[i].ref_name() == reference.ref) {
+      if (match) {
+        throw Error("ref \"" + *reference.ref + "\" names more than one "
+                    "entry of " + reference.path +
+                    "/index.json: remove the duplicate annotation");
+      }
+      match = i;
+    }
+  }
+  if (!match) {
+    throw Error("ref \"" + *reference.ref + "\" not found in image layout " +
+                reference.path + " (refs: " + list_refs(manifests) + ")");
+  }
+  return *match;
+}
 
-  if (media_type::is_index(descriptor.media_type)) {
-    // TODO: follow nested indexes to modify each platform's manifest; until
-    // then a multi-platform image is rejected here.
-    throw Error(reference.string() + " is a multi-platform image index (" +
-                descriptor.short_digest() +
-                "), which ocicap does not modify yet: copy one platform "
-                "out first, e.g. skopeo copy --override-arch ARCH");
+SourceImage read_source_image(const ImageLayout& layout,
+                              const Descriptor& descriptor) {
+  if (media_type::is_docker_schema1(descriptor.media_type)) {
+    throw Error("manifest " + descriptor.digest.string() +
+                " is a Docker schema 1 manifest, which ocicap does not "
+                "support: convert the image first, e.g. with skopeo copy "
+                "--format oci");
+  }
+  if (!media_type::is_manifest(descriptor.media_type)) {
+    throw Error("unsupported manifest media type \"" + descriptor.media_type +
+                "\" for " + descriptor.digest.string());
   }
   std::string manifest_bytes = add_context(
       "reading manifest " + descriptor.digest.string(),
@@ -114,14 +164,23 @@ SourceImage open_source_image(const ImageReference& reference) {
   std::size_t layer_count = manifest.layers().size();
   std::size_t diff_id_count = config.diff_ids().size();
   if (layer_count != diff_id_count) {
-    throw Error("image " + reference.string() + " is inconsistent: its "
-                "manifest lists " + std::to_string(layer_count) +
-                " layers but its config lists " +
+    throw Error("manifest " + descriptor.digest.string() + " lists " +
+                std::to_string(layer_count) + " layers but its config lists " +
                 std::to_string(diff_id_count) + " diff IDs");
   }
   check_layer_blobs(layout, manifest);
-  return SourceImage{std::move(layout), position, descriptor,
-                     std::move(manifest), std::move(config)};
+  return SourceImage{layout, descriptor, std::move(manifest),
+                     std::move(config), descriptor.platform};
+}
+
+SourceImage open_source_image(const ImageReference& reference,
+                              const std::optional<Platform>& platform) {
+  ImageLayout layout = ImageLayout::open(reference.path);
+  std::size_t position = select_index_entry(layout, reference);
+  Descriptor top = layout.index().manifests()[position];
+  Descriptor descriptor =
+      select_platform(layout, top, platform, reference.string());
+  return read_source_image(layout, descriptor);
 }
 
 } // namespace ocicap

@@ -1,6 +1,5 @@
-#include "ocicap/ops.hpp"
+#include "change_image.hpp"
 
-#include "destination.hpp"
 #include "ocicap/error.hpp"
 #include "ocicap/image_path.hpp"
 #include "ocicap/layer.hpp"
@@ -9,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
 #include <set>
 #include <sys/stat.h>
 
@@ -18,19 +18,26 @@ namespace {
 struct Target {
   std::string requested;
   std::string canonical;
+  std::optional<CapabilitySet> capabilities;
 };
 
-std::vector<Target> canonical_targets(const std::vector<std::string>& paths) {
+// Returns one target per distinct file, sorted by path. Two changes to one
+// file with different sets are rejected rather than resolved by order.
+std::vector<Target> canonical_targets(const std::vector<FileChange>& changes) {
   std::vector<Target> targets;
-  std::set<std::string> seen;
-  for (const std::string& path : paths) {
-    std::string canonical = normalize_image_path(path);
+  std::map<std::string, std::size_t> seen;
+  for (const FileChange& change : changes) {
+    std::string canonical = normalize_image_path(change.path);
     if (canonical.empty()) {
-      throw Error("path \"" + path + "\" is the root directory: capabilities "
-                  "apply to regular files only");
+      throw Error("path \"" + change.path + "\" is the root directory: "
+                  "capabilities apply to regular files only");
     }
-    if (seen.insert(canonical).second) {
-      targets.push_back({path, canonical});
+    auto [position, inserted] = seen.try_emplace(canonical, targets.size());
+    if (inserted) {
+      targets.push_back({change.path, canonical, change.capabilities});
+    } else if (targets[position->second].capabilities != change.capabilities) {
+      throw Error("conflicting changes for " + display_path(canonical) +
+                  ": name each file once");
     }
   }
   std::sort(targets.begin(), targets.end(),
@@ -67,7 +74,11 @@ void check_target(const PathState& state, const Target& target,
   }
 }
 
-media_type::Compression choose_compression(const Manifest& manifest) {
+media_type::Compression choose_compression(const ChangeRequest& request,
+                                           const Manifest& manifest) {
+  if (request.compression) {
+    return *request.compression;
+  }
   std::vector<Descriptor> layers = manifest.layers();
   for (auto layer = layers.rbegin(); layer != layers.rend(); ++layer) {
     if (auto type = media_type::classify_layer(layer->media_type)) {
@@ -86,10 +97,9 @@ std::int64_t content_size(const FileDescriptor& content) {
 }
 
 // Writes the parent directories of every target, then the targets, each
-// with the capability attribute added to its other attributes.
+// with the capability attribute set or removed among its other attributes.
 void write_layer_entries(LayerWriter& writer, const PathResolver& resolver,
                          const std::vector<Target>& targets,
-                         const std::string& capability_value,
                          const BuildTime& time) {
   std::set<std::string> directories;
   for (const Target& target : targets) {
@@ -112,18 +122,43 @@ void write_layer_entries(LayerWriter& writer, const PathResolver& resolver,
     TarEntry entry = state.entry;
     entry.set_name(target.canonical);
     entry.make_regular_file(content_size(*state.content));
-    entry.set_xattr(std::string(capability_xattr_name), capability_value);
+    if (target.capabilities) {
+      entry.set_xattr(std::string(capability_xattr_name),
+                      encode_vfs_cap_data(*target.capabilities));
+    } else {
+      entry.remove_xattr(std::string(capability_xattr_name));
+    }
     writer.write_file(entry, state.content->get());
   }
 }
 
+// Drops removals of files that have no capabilities, with a warning each.
+std::vector<Target> drop_unchanged(const std::vector<Target>& targets,
+                                   const PathResolver& resolver,
+                                   const std::string& label,
+                                   std::vector<std::string>& warnings) {
+  std::vector<Target> kept;
+  for (const Target& target : targets) {
+    const PathState& state = resolver.state(target.canonical);
+    if (!target.capabilities &&
+        !state.entry.xattr(capability_xattr_name)) {
+      warnings.push_back(display_path(target.canonical) + " in " + label +
+                         " has no capabilities; left unchanged");
+      continue;
+    }
+    kept.push_back(target);
+  }
+  return kept;
+}
+
+std::string history_comment() { return "ocicap " OCICAP_VERSION; }
+
 } // namespace
 
-SetResult set_capabilities(const SetRequest& request, ReadObserver* observer) {
-  std::vector<Target> targets = canonical_targets(request.paths);
-  SourceImage source = open_source_image(request.image);
-  Destination destination(request, source);
-  std::string image = request.image.string();
+ImageChange change_image(const SourceImage& source, ImageLayout& destination,
+                         const ChangeRequest& request,
+                         const std::string& label, ReadObserver* observer) {
+  std::vector<Target> targets = canonical_targets(request.changes);
 
   // Find every target in the merged view and keep its content.
   std::vector<std::string> paths;
@@ -134,48 +169,54 @@ SetResult set_capabilities(const SetRequest& request, ReadObserver* observer) {
   resolver.set_observer(observer);
   resolver.run();
   for (const Target& target : targets) {
-    check_target(resolver.state(target.canonical), target, image);
+    check_target(resolver.state(target.canonical), target, label);
+  }
+  ImageChange change{.manifest = source.manifest_descriptor};
+  targets = drop_unchanged(targets, resolver, label, change.warnings);
+  if (targets.empty()) {
+    return change;
   }
 
   // Write the new layer.
   BuildTime time = choose_build_time(source.config);
-  media_type::Compression compression = choose_compression(source.manifest);
+  media_type::Compression compression =
+      choose_compression(request, source.manifest);
   std::string layer_type =
       media_type::layer_type(source.manifest.family(), compression);
-  std::unique_ptr<BlobWriter> blob = destination.layout().write_blob();
+  std::unique_ptr<BlobWriter> blob = destination.write_blob();
   LayerWriter writer(*blob, compression);
-  write_layer_entries(writer, resolver, targets,
-                      encode_vfs_cap_data(request.capabilities), time);
+  write_layer_entries(writer, resolver, targets, time);
   LayerDigests digests = writer.finish();
   Descriptor layer{.media_type = layer_type, .digest = blob->commit(),
                    .size = digests.size};
 
-  // Write the config and manifest that add it, then the index.
+  // Write the config and manifest that add it.
   LayerAddition addition{
       .layer = layer,
       .diff_id = digests.diff_id,
       .history = {.created = time.rfc3339,
                   .created_by = request.command_line,
-                  .comment = "ocicap " OCICAP_VERSION},
+                  .comment = history_comment()},
   };
   ImageConfig config = append_to_config(source.config, addition, time);
-  Descriptor config_descriptor = destination.layout().put_blob(
+  Descriptor config_descriptor = destination.put_blob(
       config.serialize(), source.manifest.config().media_type);
   Manifest manifest =
       append_to_manifest(source.manifest, config_descriptor, layer);
-  Descriptor manifest_descriptor = destination.layout().put_blob(
-      manifest.serialize(), source.manifest_descriptor.media_type);
-  destination.import_shared_blobs(source);
-  destination.commit(source, manifest_descriptor);
+  change.manifest = destination.put_blob(manifest.serialize(),
+                                         source.manifest_descriptor.media_type);
+  change.manifest.annotations = source.manifest_descriptor.annotations;
+  change.manifest.platform = source.manifest_descriptor.platform;
 
-  SetResult result{.manifest = manifest_descriptor, .layer = layer,
-                   .destination = destination.display()};
-  std::string text = format_capability_text(request.capabilities);
+  std::string platform = source.platform ? source.platform->string() : "";
   for (const Target& target : targets) {
-    result.files.push_back({display_path(target.canonical), text,
-                            resolver.state(target.canonical).layer});
+    change.files.push_back(
+        {display_path(target.canonical),
+         target.capabilities ? format_capability_text(*target.capabilities)
+                             : "",
+         resolver.state(target.canonical).layer, platform});
   }
-  return result;
+  return change;
 }
 
 } // namespace ocicap
