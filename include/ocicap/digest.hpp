@@ -56,6 +56,9 @@ std::string openssl_version();
 Digest digest_of(std::string_view data,
                  DigestAlgorithm algorithm = DigestAlgorithm::sha256);
 
+// Returns the sha256 digest of the file at `path`, read in chunks.
+Digest digest_of_file(const std::string& path);
+
 // Hashes and counts a stream, then checks it against an expected digest and
 // size. Used for every blob read, so verification happens while streaming.
 class VerifyingCounter {

@@ -64,6 +64,10 @@ private:
 // An image manifest, OCI or Docker schema 2.
 class Manifest {
 public:
+  // Returns a new schema 2 manifest of media type `type`.
+  static Manifest create(std::string_view type, const Descriptor& config,
+                         const std::vector<Descriptor>& layers);
+
   // Parses `bytes` as a manifest of `descriptor_type` (the media type of
   // the descriptor that points at it); throws Error naming `source`.
   static Manifest parse(std::string_view bytes, std::string_view descriptor_type,

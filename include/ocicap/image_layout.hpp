@@ -60,6 +60,10 @@ public:
   // copy. Nothing happens when the blob is already present.
   void import_blob(const ImageLayout& source, const Descriptor& descriptor);
 
+  // Adds the file at `path`, whose digest is `digest`, as a blob, by hard
+  // link or copy.
+  void import_file(const std::string& path, const Digest& digest);
+
   // Replaces index.json atomically.
   void write_index(const ImageIndex& index);
 

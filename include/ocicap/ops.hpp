@@ -37,11 +37,13 @@ SourceImage read_source_image(const ImageLayout& layout,
 std::size_t select_index_entry(const ImageLayout& layout,
                                const ImageReference& reference);
 
-// Opens the single image `reference` names. For a multi-platform image,
-// `platform` selects one; without it the index must hold one runnable
-// platform. Throws Error naming what is missing or invalid.
-SourceImage open_source_image(const ImageReference& reference,
-                              const std::optional<Platform>& platform = {});
+// Opens the single image below index entry `entry` of `layout`. For a
+// multi-platform image, `platform` selects one; without it the index must
+// hold one runnable platform. `image` names the image in messages.
+SourceImage open_source_image(const ImageLayout& layout,
+                              const Descriptor& entry,
+                              const std::optional<Platform>& platform,
+                              const std::string& image);
 
 // What to do with attestation manifests of a multi-platform index once
 // the images they describe change.
@@ -84,6 +86,9 @@ struct ChangeResult {
   // for a multi-platform image.
   Descriptor descriptor;
   std::string destination;
+  // True when the result went to standard output as an archive, so any
+  // report must go elsewhere.
+  bool streamed = false;
   // Facts the user should know, such as attestations left describing the
   // old image.
   std::vector<std::string> warnings;

@@ -83,17 +83,20 @@ void print_change_result(const ChangeResult& result,
       print_warning(warning);
     }
   }
+  // When the archive itself went to standard output, the report goes to
+  // standard error so that a pipeline receives only the archive.
+  std::ostream& out = result.streamed ? std::cerr : std::cout;
   for (const ChangedFile& file : result.files) {
-    std::cout << file.path;
+    out << file.path;
     if (!file.capability_text.empty()) {
-      std::cout << ' ' << file.capability_text;
+      out << ' ' << file.capability_text;
     }
     if (!file.platform.empty()) {
-      std::cout << " (" << file.platform << ')';
+      out << " (" << file.platform << ')';
     }
-    std::cout << '\n';
+    out << '\n';
   }
-  std::cout << result.descriptor.digest.string() << '\n';
+  out << result.descriptor.digest.string() << '\n';
 }
 
 Runner add_set_command(CLI::App& app) {

@@ -1,9 +1,11 @@
 #include "ocicap/digest.hpp"
 
 #include "ocicap/error.hpp"
+#include "ocicap/file.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <vector>
 
 namespace ocicap {
 namespace {
@@ -104,6 +106,17 @@ std::string openssl_version() { return OpenSSL_version(OPENSSL_VERSION); }
 Digest digest_of(std::string_view data, DigestAlgorithm algorithm) {
   Hasher hasher(algorithm);
   hasher.update(data);
+  return hasher.finish();
+}
+
+Digest digest_of_file(const std::string& path) {
+  FileDescriptor fd = open_for_reading(path);
+  Hasher hasher;
+  std::vector<char> buffer(1 << 20);
+  while (std::size_t n = read_fully(fd.get(), buffer.data(), buffer.size(),
+                                    path)) {
+    hasher.update(std::string_view(buffer.data(), n));
+  }
   return hasher.finish();
 }
 

@@ -41,6 +41,22 @@ Manifest Manifest::parse(std::string_view bytes,
   return manifest;
 }
 
+Manifest Manifest::create(std::string_view type, const Descriptor& config,
+                          const std::vector<Descriptor>& layers) {
+  Manifest manifest;
+  manifest.media_type_ = std::string(type);
+  Json& value = manifest.document_->value;
+  value = Json::object();
+  value["schemaVersion"] = 2;
+  value["mediaType"] = manifest.media_type_;
+  value["config"] = descriptor_to_json(config);
+  value["layers"] = Json::array();
+  for (const Descriptor& layer : layers) {
+    value["layers"].push_back(descriptor_to_json(layer));
+  }
+  return manifest;
+}
+
 media_type::Family Manifest::family() const {
   return media_type_ == media_type::docker_manifest ? media_type::Family::docker
                                                     : media_type::Family::oci;

@@ -3,6 +3,9 @@
 #include "change_image.hpp"
 #include "destination.hpp"
 #include "ocicap/error.hpp"
+#include "workspace.hpp"
+
+#include <unistd.h>
 
 namespace ocicap {
 namespace {
@@ -133,6 +136,39 @@ std::string platform_list(const std::vector<Platform>& platforms) {
   return text;
 }
 
+// Checks that the result can go where --output says, before any work.
+void check_output(const ChangeRequest& request, Transport input) {
+  if (!request.output) {
+    return;
+  }
+  Transport output = request.output->transport;
+  if (output == Transport::detect) {
+    throw Error("--output " + request.output->path +
+                " needs a transport: write oci:DIR, oci-archive:FILE or "
+                "docker-archive:FILE");
+  }
+  if (output != Transport::oci && output != input) {
+    throw Error("--output " + request.output->string() + " is a " +
+                std::string(transport_name(output)) + " but the input is a " +
+                std::string(transport_name(input)) +
+                ": write oci:DIR or an archive of the input's kind, and "
+                "convert with skopeo copy");
+  }
+}
+
+// Checks that an archive can be replaced in its directory.
+void check_archive_writable(const std::string& path) {
+  if (path == "-") {
+    return;
+  }
+  std::string directory = parent_directory(path);
+  if (::access(directory.c_str(), W_OK) != 0) {
+    throw_errno("cannot write the archive " + path + " (directory " +
+                    directory + "); write the result elsewhere with --output",
+                errno);
+  }
+}
+
 } // namespace
 
 ChangeResult apply_changes(const ChangeRequest& request,
@@ -140,18 +176,36 @@ ChangeResult apply_changes(const ChangeRequest& request,
   if (request.changes.empty()) {
     throw Error("no files to change: name at least one PATH");
   }
-  ImageLayout source = ImageLayout::open(request.image.path);
-  std::size_t position = select_index_entry(source, request.image);
+  Workspace workspace(request.image);
+  check_output(request, workspace.transport());
+  ImageLayout source = ImageLayout::open(workspace.layout_path());
+  std::size_t position = workspace.select(source);
   Descriptor top = source.index().manifests()[position];
+
+  // An archive is changed inside its workspace, then packed to the input
+  // file, to standard output for "-", or to an --output archive.
+  bool packs_archive = workspace.transport() != Transport::oci &&
+                       (!request.output || request.output->is_archive());
+  std::string archive_target =
+      request.output ? request.output->path : request.image.path;
+  ChangeRequest effective = request;
+  if (packs_archive) {
+    check_archive_writable(archive_target);
+    effective.output.reset();
+    if (workspace.transport() == Transport::docker_archive) {
+      // A docker-archive tag replaces RepoTags, not an index.json ref.
+      effective.tag.reset();
+    }
+  }
   bool multi_platform = media_type::is_index(top.media_type);
   if (!multi_platform && !request.platforms.empty()) {
     throw Error("--platform applies to multi-platform images, and " +
                 request.image.string() + " is a single image");
   }
-  Destination destination(request, source, position);
+  Destination destination(effective, source, position);
 
   ChangeResult result{.descriptor = top};
-  TreeRewriter rewriter(source, destination, request, observer, result);
+  TreeRewriter rewriter(source, destination, effective, observer, result);
   Descriptor descriptor = rewriter.rewrite(top);
   if (rewriter.images_changed() == 0) {
     throw Error("no image in " + request.image.string() +
@@ -172,6 +226,12 @@ ChangeResult apply_changes(const ChangeRequest& request,
   destination.import_reachable_blobs(source, descriptor);
   destination.commit(descriptor);
   result.destination = destination.display();
+  if (packs_archive) {
+    workspace.pack(archive_target, position, top, request.tag);
+    result.destination = request.output ? request.output->string()
+                                        : request.image.string();
+    result.streamed = archive_target == "-";
+  }
   return result;
 }
 

@@ -3,6 +3,7 @@
 #include "ocicap/error.hpp"
 #include "ocicap/image_path.hpp"
 #include "ocicap/vfs_cap_data.hpp"
+#include "workspace.hpp"
 
 namespace ocicap {
 namespace {
@@ -64,7 +65,12 @@ GetResult get_paths(const SourceImage& source,
 } // namespace
 
 GetResult get_capabilities(const GetRequest& request, ReadObserver* observer) {
-  SourceImage source = open_source_image(request.image, request.platform);
+  Workspace workspace(request.image);
+  ImageLayout layout = ImageLayout::open(workspace.layout_path());
+  std::size_t position = workspace.select(layout);
+  SourceImage source = open_source_image(
+      layout, layout.index().manifests()[position], request.platform,
+      request.image.string());
   if (request.paths.empty()) {
     return get_all(source, observer);
   }

@@ -173,13 +173,11 @@ SourceImage read_source_image(const ImageLayout& layout,
                      std::move(config), descriptor.platform};
 }
 
-SourceImage open_source_image(const ImageReference& reference,
-                              const std::optional<Platform>& platform) {
-  ImageLayout layout = ImageLayout::open(reference.path);
-  std::size_t position = select_index_entry(layout, reference);
-  Descriptor top = layout.index().manifests()[position];
-  Descriptor descriptor =
-      select_platform(layout, top, platform, reference.string());
+SourceImage open_source_image(const ImageLayout& layout,
+                              const Descriptor& entry,
+                              const std::optional<Platform>& platform,
+                              const std::string& image) {
+  Descriptor descriptor = select_platform(layout, entry, platform, image);
   return read_source_image(layout, descriptor);
 }
 

@@ -124,6 +124,16 @@ void ImageLayout::import_blob(const ImageLayout& source,
   new_blobs_->push_back(target);
 }
 
+void ImageLayout::import_file(const std::string& path, const Digest& digest) {
+  if (has_blob(digest)) {
+    return;
+  }
+  std::string target = blob_path(digest);
+  make_directories(parent_directory(target));
+  link_or_copy_file(path, target);
+  new_blobs_->push_back(target);
+}
+
 void ImageLayout::write_index(const ImageIndex& index) {
   write_file_atomically(path_ + "/index.json", index.serialize());
   index_ = index;

@@ -7,11 +7,24 @@
 namespace ocicap {
 namespace {
 
-// Transports of containers-image that ocicap does not read yet.
+struct KnownTransport {
+  std::string_view name;
+  Transport transport;
+};
+
+constexpr std::array known_transports{
+    KnownTransport{"oci", Transport::oci},
+    KnownTransport{"oci-archive", Transport::oci_archive},
+    KnownTransport{"docker-archive", Transport::docker_archive},
+};
+
+// Transports of containers-image that need a registry, daemon or storage
+// ocicap does not talk to.
 constexpr std::array unsupported_transports{
-    std::string_view{"oci-archive"}, std::string_view{"docker-archive"},
-    std::string_view{"docker"},      std::string_view{"docker-daemon"},
-    std::string_view{"containers-storage"}, std::string_view{"dir"},
+    std::string_view{"docker"},
+    std::string_view{"docker-daemon"},
+    std::string_view{"containers-storage"},
+    std::string_view{"dir"},
 };
 
 // Returns whether `ref` is a valid ref name as the image-spec's annotation
@@ -32,10 +45,38 @@ bool is_valid_ref(std::string_view ref) {
   return true;
 }
 
+void check_ref(const ImageReference& reference, std::string_view text) {
+  if (!reference.ref) {
+    return;
+  }
+  if (!is_valid_ref(*reference.ref)) {
+    throw Error("invalid ref \"" + *reference.ref + "\" in \"" +
+                std::string(text) +
+                "\": a ref uses letters, digits and - . _ : @ / + =");
+  }
+  if (reference.transport == Transport::docker_archive &&
+      reference.ref->find(':') == std::string::npos) {
+    throw Error("invalid image name \"" + *reference.ref + "\" in \"" +
+                std::string(text) +
+                "\": a docker-archive reference is NAME:TAG, e.g. app:1");
+  }
+}
+
 } // namespace
 
+std::string_view transport_name(Transport transport) {
+  for (const KnownTransport& known : known_transports) {
+    if (known.transport == transport) {
+      return known.name;
+    }
+  }
+  return "";
+}
+
 std::string ImageReference::string() const {
-  std::string text = "oci:" + path;
+  std::string text = transport == Transport::detect
+                         ? path
+                         : std::string(transport_name(transport)) + ":" + path;
   if (ref) {
     text += ":" + *ref;
   }
@@ -44,37 +85,45 @@ std::string ImageReference::string() const {
 
 ImageReference parse_image_reference(std::string_view text) {
   std::size_t colon = text.find(':');
-  std::string_view transport =
+  std::string_view prefix =
       colon == std::string_view::npos ? "" : text.substr(0, colon);
   for (std::string_view name : unsupported_transports) {
-    if (transport == name) {
+    if (prefix == name) {
       throw Error("transport \"" + std::string(name) + ":\" in \"" +
                   std::string(text) +
-                  "\" is not supported yet: copy the image to an OCI layout "
+                  "\" is not supported: copy the image to an OCI layout "
                   "first, e.g. skopeo copy " +
                   std::string(text) + " oci:DIR:REF");
     }
   }
-  if (transport != "oci") {
-    throw Error("invalid image reference \"" + std::string(text) +
-                "\": expected oci:DIR[:REF]");
-  }
-  std::string_view rest = text.substr(colon + 1);
   ImageReference reference;
-  std::size_t ref_colon = rest.find(':');
-  reference.path = std::string(rest.substr(0, ref_colon));
-  if (ref_colon != std::string_view::npos) {
-    std::string ref(rest.substr(ref_colon + 1));
-    if (!is_valid_ref(ref)) {
-      throw Error("invalid ref \"" + ref + "\" in \"" + std::string(text) +
-                  "\": a ref uses letters, digits and - . _ : @ / + =");
+  reference.transport = Transport::detect;
+  for (const KnownTransport& known : known_transports) {
+    if (prefix == known.name) {
+      reference.transport = known.transport;
     }
-    reference.ref = ref;
+  }
+  if (reference.transport == Transport::detect) {
+    reference.path = std::string(text);
+  } else {
+    std::string_view rest = text.substr(colon + 1);
+    std::size_t ref_colon = rest.find(':');
+    reference.path = std::string(rest.substr(0, ref_colon));
+    if (ref_colon != std::string_view::npos) {
+      reference.ref = std::string(rest.substr(ref_colon + 1));
+    }
   }
   if (reference.path.empty()) {
     throw Error("invalid image reference \"" + std::string(text) +
-                "\": the layout directory is empty");
+                "\": the path is empty; expected oci:DIR[:REF], "
+                "oci-archive:FILE[:REF] or docker-archive:FILE[:NAME:TAG]");
   }
+  if (reference.transport == Transport::oci && reference.is_stream()) {
+    throw Error("invalid image reference \"" + std::string(text) +
+                "\": \"-\" (standard input) is for archives; use "
+                "oci-archive:- or docker-archive:-");
+  }
+  check_ref(reference, text);
   return reference;
 }
 

@@ -1,0 +1,219 @@
+#include "ocicap/archive_io.hpp"
+
+#include "ocicap/error.hpp"
+#include "ocicap/file.hpp"
+#include "ocicap/image_path.hpp"
+#include "ocicap/layer.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <cerrno>
+#include <fcntl.h>
+#include <map>
+#include <memory>
+#include <set>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace ocicap {
+namespace {
+
+constexpr std::size_t copy_buffer_size = 256 << 10;
+
+struct ArchiveReadFree {
+  void operator()(archive* reader) const { archive_read_free(reader); }
+};
+struct ArchiveWriteFree {
+  void operator()(archive* writer) const { archive_write_free(writer); }
+};
+
+std::string archive_message(archive* handle) {
+  const char* message = archive_error_string(handle);
+  return message ? message : "unknown libarchive error";
+}
+
+void extract_file(archive* reader, const std::string& path,
+                  const std::string& source, const std::string& name) {
+  make_directories(parent_directory(path));
+  ::unlink(path.c_str());
+  int fd = ::open(path.c_str(),
+                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw_errno("cannot create " + path, errno);
+  }
+  FileDescriptor output(fd);
+  std::vector<char> buffer(copy_buffer_size);
+  for (;;) {
+    la_ssize_t n = archive_read_data(reader, buffer.data(), buffer.size());
+    if (n < 0) {
+      throw Error("cannot read " + quote(name) + " from " + source + ": " +
+                  archive_message(reader));
+    }
+    if (n == 0) {
+      return;
+    }
+    write_fully(fd, std::string_view(buffer.data(), static_cast<std::size_t>(n)),
+                path);
+  }
+}
+
+// Returns the canonical archive path a link names.
+std::string resolve_link(const ArchiveLink& link) {
+  if (link.hard || link.target.starts_with("/")) {
+    return normalize_image_path(link.target);
+  }
+  std::size_t slash = link.name.rfind('/');
+  std::string directory =
+      slash == std::string::npos ? "" : link.name.substr(0, slash);
+  return normalize_image_path(directory + "/" + link.target);
+}
+
+// Makes each link a hard link to the file it names. Links to links are
+// resolved over several passes, up to a bound that also ends loops.
+void materialize_links(const std::vector<ArchiveLink>& links,
+                       const std::string& directory,
+                       const std::string& source) {
+  std::vector<ArchiveLink> pending = links;
+  for (int pass = 0; pass < 16 && !pending.empty(); ++pass) {
+    std::vector<ArchiveLink> unresolved;
+    for (const ArchiveLink& link : pending) {
+      std::string target = directory + "/" + resolve_link(link);
+      std::string name = directory + "/" + link.name;
+      struct stat st;
+      if (::lstat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        unresolved.push_back(link);
+        continue;
+      }
+      make_directories(parent_directory(name));
+      ::unlink(name.c_str());
+      if (::link(target.c_str(), name.c_str()) != 0) {
+        throw_errno("cannot link " + name + " to " + target, errno);
+      }
+    }
+    pending = std::move(unresolved);
+  }
+  if (!pending.empty()) {
+    throw Error("archive " + source + " contains the link " +
+                quote(pending.front().name) + " to " +
+                quote(pending.front().target) +
+                ", which is not a regular file of the archive");
+  }
+}
+
+} // namespace
+
+std::vector<ArchiveLink> extract_archive(int fd, const std::string& directory,
+                                         const std::string& source) {
+  std::unique_ptr<archive, ArchiveReadFree> reader(archive_read_new());
+  archive_read_support_filter_gzip(reader.get());
+  archive_read_support_filter_zstd(reader.get());
+  archive_read_support_format_tar(reader.get());
+  if (archive_read_open_fd(reader.get(), fd, copy_buffer_size) != ARCHIVE_OK) {
+    throw Error("cannot read archive " + source + ": " +
+                archive_message(reader.get()));
+  }
+  archive_entry* entry = nullptr;
+  std::vector<ArchiveLink> links;
+  for (;;) {
+    int status = archive_read_next_header(reader.get(), &entry);
+    if (status == ARCHIVE_EOF) {
+      materialize_links(links, directory, source);
+      return links;
+    }
+    if (status < ARCHIVE_WARN) {
+      throw Error("cannot read archive " + source + ": " +
+                  archive_message(reader.get()) +
+                  " (expected a tar file, as docker save or podman save "
+                  "write)");
+    }
+    std::string name = archive_entry_pathname(entry);
+    std::string canonical = normalize_image_path(name);
+    TarEntry header(entry);
+    if (canonical.empty() || header.type() == EntryType::directory) {
+      make_directories(directory + "/" + canonical);
+      continue;
+    }
+    if (header.type() == EntryType::symlink ||
+        header.type() == EntryType::hardlink) {
+      links.push_back({canonical, header.link_target(),
+                       header.type() == EntryType::hardlink});
+      continue;
+    }
+    if (header.type() != EntryType::regular) {
+      throw Error("archive " + source + " contains " + quote(name) +
+                  ", a " + std::string(entry_type_name(header.type())) +
+                  ": image archives hold only regular files and directories");
+    }
+    extract_file(reader.get(), directory + "/" + canonical, source, name);
+  }
+}
+
+void write_archive(int fd, const std::string& directory,
+                   const std::vector<std::string>& paths,
+                   const std::vector<ArchiveLink>& links, std::int64_t mtime,
+                   const std::string& target) {
+  std::unique_ptr<archive, ArchiveWriteFree> writer(archive_write_new());
+  archive_write_set_format_pax_restricted(writer.get());
+  archive_write_set_bytes_in_last_block(writer.get(), 1);
+  if (archive_write_open_fd(writer.get(), fd) != ARCHIVE_OK) {
+    throw Error("cannot write archive " + target + ": " +
+                archive_message(writer.get()));
+  }
+  auto check = [&](int status, const std::string& name) {
+    if (status < ARCHIVE_WARN) {
+      throw Error("cannot write " + name + " to archive " + target + ": " +
+                  archive_message(writer.get()));
+    }
+  };
+  std::set<std::string> directories;
+  for (const std::string& path : paths) {
+    for (const std::string& ancestor : ancestors_of(path)) {
+      directories.insert(ancestor);
+    }
+  }
+  for (const std::string& name : directories) {
+    TarEntry entry = TarEntry::directory(name, 0755, mtime);
+    check(archive_write_header(writer.get(), entry.get()), name);
+  }
+  std::map<std::string, const ArchiveLink*> link_names;
+  for (const ArchiveLink& link : links) {
+    link_names[link.name] = &link;
+  }
+  std::vector<char> buffer(copy_buffer_size);
+  for (const std::string& name : paths) {
+    auto link = link_names.find(name);
+    if (link != link_names.end()) {
+      TarEntry entry;
+      archive_entry_set_pathname(entry.get(), name.c_str());
+      archive_entry_set_perm(entry.get(), 0644);
+      archive_entry_set_mtime(entry.get(), mtime, 0);
+      if (link->second->hard) {
+        archive_entry_set_filetype(entry.get(), AE_IFREG);
+        archive_entry_set_hardlink(entry.get(), link->second->target.c_str());
+      } else {
+        archive_entry_set_filetype(entry.get(), AE_IFLNK);
+        archive_entry_set_symlink(entry.get(), link->second->target.c_str());
+      }
+      check(archive_write_header(writer.get(), entry.get()), name);
+      continue;
+    }
+    std::string path = directory + "/" + name;
+    FileDescriptor input = open_for_reading(path);
+    TarEntry entry;
+    archive_entry_set_pathname(entry.get(), name.c_str());
+    archive_entry_set_filetype(entry.get(), AE_IFREG);
+    archive_entry_set_perm(entry.get(), 0644);
+    archive_entry_set_mtime(entry.get(), mtime, 0);
+    archive_entry_set_size(entry.get(), file_size(path));
+    check(archive_write_header(writer.get(), entry.get()), name);
+    while (std::size_t n = read_fully(input.get(), buffer.data(),
+                                      buffer.size(), path)) {
+      if (archive_write_data(writer.get(), buffer.data(), n) < 0) {
+        check(ARCHIVE_FATAL, name);
+      }
+    }
+  }
+  check(archive_write_close(writer.get()), "the end of the archive");
+}
+
+} // namespace ocicap

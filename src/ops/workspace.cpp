@@ -1,0 +1,356 @@
+#include "workspace.hpp"
+
+#include "ocicap/archive_io.hpp"
+#include "ocicap/error.hpp"
+#include "ocicap/file.hpp"
+#include "ocicap/ops.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <unistd.h>
+
+namespace ocicap {
+namespace {
+
+constexpr unsigned char gzip_magic[] = {0x1f, 0x8b};
+
+std::string make_temporary_directory() {
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") +
+                        "/ocicap-archive-XXXXXX";
+  std::vector<char> name(pattern.begin(), pattern.end());
+  name.push_back('\0');
+  if (::mkdtemp(name.data()) == nullptr) {
+    throw_errno("cannot create a temporary directory for " +
+                    parent_directory(pattern) +
+                    " (set TMPDIR to a writable directory)",
+                errno);
+  }
+  return name.data();
+}
+
+// Returns the digest a `blobs/sha256/HEX` path names, or hashes the file.
+Digest digest_of_archive_file(const std::string& directory,
+                              const std::string& path) {
+  constexpr std::string_view prefix = "blobs/sha256/";
+  if (path.starts_with(prefix)) {
+    try {
+      return Digest::parse("sha256:" + path.substr(prefix.size()));
+    } catch (const Error&) {
+    }
+  }
+  return digest_of_file(directory + "/" + path);
+}
+
+bool is_gzip_file(const std::string& path) {
+  FileDescriptor fd = open_for_reading(path);
+  char head[2] = {};
+  std::size_t n = read_fully(fd.get(), head, sizeof head, path);
+  return n == 2 && static_cast<unsigned char>(head[0]) == gzip_magic[0] &&
+         static_cast<unsigned char>(head[1]) == gzip_magic[1];
+}
+
+// Strips the default registry and namespace docker adds to short names.
+std::string short_image_name(std::string name) {
+  for (std::string_view prefix : {"docker.io/library/", "docker.io/"}) {
+    if (name.starts_with(prefix)) {
+      return name.substr(prefix.size());
+    }
+  }
+  return name;
+}
+
+std::string list_tags(const std::vector<DockerArchiveImage>& images) {
+  std::string tags;
+  for (const DockerArchiveImage& image : images) {
+    for (const std::string& tag : image.repo_tags) {
+      tags += (tags.empty() ? "" : ", ") + tag;
+    }
+  }
+  return tags.empty() ? "none" : tags;
+}
+
+std::int64_t archive_mtime() {
+  const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
+  return epoch && *epoch ? std::strtoll(epoch, nullptr, 10) : 0;
+}
+
+} // namespace
+
+Workspace::Workspace(const ImageReference& reference)
+    : reference_(reference), transport_(reference.transport) {
+  if (transport_ == Transport::detect && !reference.is_stream() &&
+      is_directory(reference.path)) {
+    if (!ImageLayout::is_layout(reference.path)) {
+      throw Error(reference.path + " is a directory but not an OCI image "
+                                   "layout: it has no oci-layout file");
+    }
+    transport_ = Transport::oci;
+  }
+  if (transport_ == Transport::oci) {
+    layout_path_ = reference.path;
+    return;
+  }
+  if (!reference.is_stream() && !path_exists(reference.path)) {
+    throw Error("image " + reference.string() +
+                " not found: no such file or directory");
+  }
+  temporary_directory_ = make_temporary_directory();
+  try {
+    unpack(reference);
+  } catch (...) {
+    std::error_code error;
+    std::filesystem::remove_all(temporary_directory_, error);
+    throw;
+  }
+}
+
+Workspace::~Workspace() {
+  if (!temporary_directory_.empty()) {
+    std::error_code error;
+    std::filesystem::remove_all(temporary_directory_, error);
+  }
+}
+
+void Workspace::unpack(const ImageReference& reference) {
+  archive_directory_ = temporary_directory_ + "/archive";
+  make_directories(archive_directory_);
+  std::string label = reference.is_stream() ? "standard input"
+                                            : reference.path;
+  if (reference.is_stream()) {
+    links_ = extract_archive(STDIN_FILENO, archive_directory_, label);
+  } else {
+    FileDescriptor fd = open_for_reading(reference.path);
+    links_ = extract_archive(fd.get(), archive_directory_, label);
+  }
+  bool has_docker = path_exists(archive_directory_ + "/manifest.json");
+  bool has_oci = path_exists(archive_directory_ + "/oci-layout") &&
+                 path_exists(archive_directory_ + "/index.json");
+  if (transport_ == Transport::detect) {
+    if (!has_docker && !has_oci) {
+      throw Error("cannot tell what kind of image archive " + label +
+                  " is: it has neither manifest.json (docker save) nor "
+                  "oci-layout and index.json (an OCI archive)");
+    }
+    transport_ = has_docker ? Transport::docker_archive
+                            : Transport::oci_archive;
+  }
+  if (transport_ == Transport::oci_archive) {
+    if (!has_oci) {
+      throw Error(label + " is not an OCI archive: it lacks oci-layout or "
+                          "index.json" +
+                  (has_docker ? "; it is a docker save archive, so name it "
+                                "docker-archive:" + reference.path
+                              : std::string("")));
+    }
+    layout_path_ = archive_directory_;
+    return;
+  }
+  if (!has_docker) {
+    throw Error(label + " is not a docker save archive: it lacks "
+                        "manifest.json" +
+                (has_oci ? "; it is an OCI archive, so name it oci-archive:" +
+                               reference.path
+                         : std::string("")));
+  }
+  open_docker_archive();
+}
+
+void Workspace::open_docker_archive() {
+  std::string manifest_path = archive_directory_ + "/manifest.json";
+  docker_manifest_ = DockerArchiveManifest::parse(
+      read_small_file(manifest_path, max_document_size), "manifest.json");
+  for (const DockerArchiveImage& image : docker_manifest_->images()) {
+    std::vector<std::string> paths = image.layers;
+    paths.push_back(image.config);
+    for (const std::string& path : paths) {
+      if (!path_exists(archive_directory_ + "/" + path)) {
+        throw Error("manifest.json names " + quote(path) +
+                    ", which the archive does not contain");
+      }
+      blob_paths_[digest_of_archive_file(archive_directory_, path).string()] =
+          path;
+    }
+  }
+  classic_docker_ = !ImageLayout::is_layout(archive_directory_);
+  if (classic_docker_) {
+    build_classic_layout();
+  } else {
+    layout_path_ = archive_directory_;
+  }
+}
+
+// Gives a classic archive an OCI image layout with Docker media types: one
+// index entry per manifest.json image, in the same order.
+void Workspace::build_classic_layout() {
+  layout_path_ = temporary_directory_ + "/layout";
+  ImageLayout layout = ImageLayout::create(layout_path_);
+  ImageIndex index = ImageIndex::empty();
+  auto add_blob = [&](const std::string& path, std::string type) {
+    std::string file = archive_directory_ + "/" + path;
+    Descriptor descriptor{.media_type = std::move(type),
+                          .digest = digest_of_file(file),
+                          .size = file_size(file)};
+    layout.import_file(file, descriptor.digest);
+    return descriptor;
+  };
+  for (const DockerArchiveImage& image : docker_manifest_->images()) {
+    Descriptor config =
+        add_blob(image.config, std::string(media_type::docker_config));
+    std::vector<Descriptor> layers;
+    for (const std::string& path : image.layers) {
+      bool gzip = is_gzip_file(archive_directory_ + "/" + path);
+      layers.push_back(add_blob(
+          path, media_type::layer_type(media_type::Family::docker,
+                                       gzip ? media_type::Compression::gzip
+                                            : media_type::Compression::none)));
+    }
+    Manifest manifest =
+        Manifest::create(media_type::docker_manifest, config, layers);
+    index.append(layout.put_blob(manifest.serialize(),
+                                 std::string(media_type::docker_manifest)));
+  }
+  layout.write_index(index);
+}
+
+std::size_t Workspace::select(const ImageLayout& layout) const {
+  if (transport_ == Transport::docker_archive) {
+    return select_docker_image(layout);
+  }
+  return select_index_entry(layout, reference_);
+}
+
+std::size_t Workspace::select_docker_image(const ImageLayout& layout) const {
+  std::vector<DockerArchiveImage> images = docker_manifest_->images();
+  std::optional<std::size_t> chosen;
+  if (!reference_.ref) {
+    if (images.size() != 1) {
+      throw Error("archive " + reference_.path + " holds " +
+                  std::to_string(images.size()) +
+                  " images: name one as docker-archive:" + reference_.path +
+                  ":NAME:TAG (tags: " + list_tags(images) + ")");
+    }
+    chosen = 0;
+  }
+  for (std::size_t i = 0; i < images.size() && !chosen; ++i) {
+    for (const std::string& tag : images[i].repo_tags) {
+      if (short_image_name(tag) == short_image_name(*reference_.ref)) {
+        chosen = i;
+      }
+    }
+  }
+  if (!chosen) {
+    throw Error("image " + *reference_.ref + " not found in archive " +
+                reference_.path + " (tags: " + list_tags(images) + ")");
+  }
+  Digest config = digest_of_archive_file(archive_directory_,
+                                         images[*chosen].config);
+  std::vector<Descriptor> entries = layout.index().manifests();
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (!media_type::is_manifest(entries[i].media_type)) {
+      continue;
+    }
+    Manifest manifest =
+        Manifest::parse(layout.read_document(entries[i]),
+                        entries[i].media_type,
+                        "manifest " + entries[i].digest.string());
+    if (manifest.config().digest == config) {
+      return i;
+    }
+  }
+  // TODO: match the image manifests inside a multi-platform index, which
+  // Docker writes when its containerd image store saves such an image.
+  throw Error("archive " + reference_.path + ": index.json has no image "
+              "manifest with config " + config.string() +
+              ", which manifest.json names");
+}
+
+std::string Workspace::archive_path_for(const Digest& digest, bool is_layer) {
+  auto found = blob_paths_.find(digest.string());
+  if (found != blob_paths_.end()) {
+    return found->second;
+  }
+  std::string path = "blobs/sha256/" + digest.encoded();
+  if (classic_docker_) {
+    // The names docker save used before version 25.
+    path = is_layer ? digest.encoded() + "/layer.tar"
+                    : digest.encoded() + ".json";
+    std::string target = archive_directory_ + "/" + path;
+    make_directories(parent_directory(target));
+    link_or_copy_file(layout_path_ + "/blobs/sha256/" + digest.encoded(),
+                      target);
+  }
+  blob_paths_[digest.string()] = path;
+  return path;
+}
+
+void Workspace::update_docker_manifest(std::size_t position,
+                                       const Descriptor& old_top,
+                                       const std::optional<std::string>& tag) {
+  ImageLayout layout = ImageLayout::open(layout_path_);
+  Descriptor new_top = layout.index().manifests()[position];
+  Manifest old_manifest = Manifest::parse(layout.read_document(old_top),
+                                          old_top.media_type, "manifest");
+  Manifest new_manifest = Manifest::parse(layout.read_document(new_top),
+                                          new_top.media_type, "manifest");
+  DockerArchiveImage updated{
+      .config = archive_path_for(new_manifest.config().digest, false)};
+  for (const Descriptor& layer : new_manifest.layers()) {
+    updated.layers.push_back(archive_path_for(layer.digest, true));
+  }
+  std::vector<DockerArchiveImage> images = docker_manifest_->images();
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    Digest config = digest_of_archive_file(archive_directory_,
+                                           images[i].config);
+    if (config == old_manifest.config().digest) {
+      updated.repo_tags = tag ? std::vector<std::string>{*tag}
+                              : images[i].repo_tags;
+      docker_manifest_->update(i, updated);
+    }
+  }
+  // The legacy `repositories` file still names the old top layer; docker
+  // load and skopeo read manifest.json instead.
+  write_file_atomically(archive_directory_ + "/manifest.json",
+                        docker_manifest_->serialize());
+}
+
+void Workspace::write_packed(int fd, const std::string& target) const {
+  std::vector<std::string> paths;
+  for (const auto& item :
+       std::filesystem::recursive_directory_iterator(archive_directory_)) {
+    if (!item.is_regular_file()) {
+      continue;
+    }
+    std::string path =
+        std::filesystem::relative(item.path(), archive_directory_).string();
+    if (item.path().filename().string().starts_with(".ocicap-tmp-")) {
+      continue;
+    }
+    paths.push_back(path);
+  }
+  std::sort(paths.begin(), paths.end());
+  write_archive(fd, archive_directory_, paths, links_, archive_mtime(),
+                target);
+}
+
+void Workspace::pack(const std::string& target, std::size_t position,
+                     const Descriptor& old_top,
+                     const std::optional<std::string>& tag) {
+  if (transport_ == Transport::oci) {
+    throw Error("internal error: an image layout is not packed");
+  }
+  if (transport_ == Transport::docker_archive) {
+    update_docker_manifest(position, old_top, tag);
+  }
+  if (target == "-") {
+    write_packed(STDOUT_FILENO, "standard output");
+    return;
+  }
+  AtomicFile file(target);
+  write_packed(file.fd(), target);
+  file.commit();
+}
+
+} // namespace ocicap

@@ -1,0 +1,67 @@
+// An image reference turned into an OCI image layout that the change and
+// get code work on. A layout directory is used as it is. An archive is
+// unpacked into a temporary directory, which is removed afterwards: an OCI
+// archive or a Docker 25+ archive already holds a layout, and a classic
+// `docker save` archive is given one whose blobs are hard links to its
+// files. pack() writes the layout back as an archive of the input's kind.
+#pragma once
+
+#include "ocicap/archive_io.hpp"
+#include "ocicap/docker_archive_manifest.hpp"
+#include "ocicap/image_layout.hpp"
+#include "ocicap/image_reference.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace ocicap {
+
+class Workspace {
+public:
+  // Opens or unpacks `reference`; throws Error naming what was seen when
+  // the kind cannot be detected or the content is invalid.
+  explicit Workspace(const ImageReference& reference);
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  ~Workspace();
+
+  // The kind of the input, after detection.
+  Transport transport() const { return transport_; }
+  const std::string& layout_path() const { return layout_path_; }
+
+  // Returns the index.json position of the image the reference names.
+  std::size_t select(const ImageLayout& layout) const;
+
+  // Writes the layout as an archive of the input's kind to `target` ("-"
+  // for standard output), replacing a file atomically. For docker-archive
+  // the manifest.json entry of the image at `position`, which was
+  // `old_top`, is pointed at its new config and layers; `tag` replaces its
+  // RepoTags.
+  void pack(const std::string& target, std::size_t position,
+            const Descriptor& old_top, const std::optional<std::string>& tag);
+
+private:
+  void unpack(const ImageReference& reference);
+  void open_docker_archive();
+  void build_classic_layout();
+  std::size_t select_docker_image(const ImageLayout& layout) const;
+  void update_docker_manifest(std::size_t position, const Descriptor& old_top,
+                              const std::optional<std::string>& tag);
+  std::string archive_path_for(const Digest& digest, bool is_layer);
+  void write_packed(int fd, const std::string& target) const;
+
+  ImageReference reference_;
+  Transport transport_;
+  std::string temporary_directory_;
+  // Where the archive's files were extracted.
+  std::string archive_directory_;
+  std::string layout_path_;
+  bool classic_docker_ = false;
+  std::optional<DockerArchiveManifest> docker_manifest_;
+  std::vector<ArchiveLink> links_;
+  // For docker-archive: the archive path of each blob the archive names.
+  std::map<std::string, std::string> blob_paths_;
+};
+
+} // namespace ocicap
