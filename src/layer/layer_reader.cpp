@@ -31,7 +31,8 @@ LayerReader::LayerReader(const ImageLayout& layout, const ImageLayer& layer)
       diff_id_hasher_(layer.diff_id.algorithm()),
       compressed_buffer_(read_buffer_size),
       uncompressed_buffer_(read_buffer_size), data_buffer_(read_buffer_size) {
-  media_type::Compression compression = layer_compression(layer.descriptor);
+  media_type::Compression compression = add_context(
+      label_, [&] { return layer_compression(layer.descriptor); });
   try {
     decompressor_ = make_decompressor(compression,
                                       [this] { return read_compressed(); });
@@ -42,12 +43,16 @@ LayerReader::LayerReader(const ImageLayout& layout, const ImageLayer& layer)
   if (tar_ == nullptr) {
     throw Error("cannot allocate a libarchive reader");
   }
+  // The destructor does not run when the constructor throws, so the reader
+  // is freed here until the constructor has finished.
+  std::unique_ptr<archive, int (*)(archive*)> owner(tar_, &archive_read_free);
   archive_read_support_format_tar(tar_);
   archive_read_support_format_empty(tar_);
   if (archive_read_open(tar_, this, nullptr, &read_uncompressed, nullptr) !=
       ARCHIVE_OK) {
     throw_archive_error(tar_, "cannot open the tar stream of");
   }
+  owner.release();
 }
 
 LayerReader::~LayerReader() { archive_read_free(tar_); }
