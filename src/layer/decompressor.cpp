@@ -28,7 +28,9 @@ std::string_view detected_compression(std::string_view head) {
   return "none";
 }
 
-// Pulls input and keeps the unconsumed rest of the last chunk.
+// Pulls input and keeps the unconsumed rest of the last chunk. The source
+// may reuse its buffer on every call, so bytes that must outlive a chunk
+// (a magic number split over chunks) are copied to `gathered_`.
 class InputBuffer {
 public:
   explicit InputBuffer(InputSource source) : source_(std::move(source)) {}
@@ -36,6 +38,9 @@ public:
   // Returns the unconsumed bytes, fetching more when none are left; empty
   // only at the end of the input.
   std::string_view peek() {
+    if (gathered_offset_ < gathered_.size()) {
+      return std::string_view(gathered_).substr(gathered_offset_);
+    }
     if (pending_.empty() && !ended_) {
       pending_ = source_();
       ended_ = pending_.empty();
@@ -43,11 +48,37 @@ public:
     return pending_;
   }
 
-  void consume(std::size_t count) { pending_.remove_prefix(count); }
+  // Like peek(), but returns at least `count` bytes unless the input ends
+  // first.
+  std::string_view peek_at_least(std::size_t count) {
+    std::string_view head = peek();
+    if (head.size() >= count || ended_) {
+      return head;
+    }
+    gathered_.assign(head);
+    gathered_offset_ = 0;
+    pending_ = {};
+    while (gathered_.size() < count && !ended_) {
+      std::string_view chunk = source_();
+      ended_ = chunk.empty();
+      gathered_.append(chunk);
+    }
+    return gathered_;
+  }
+
+  void consume(std::size_t count) {
+    if (gathered_offset_ < gathered_.size()) {
+      gathered_offset_ += count;
+      return;
+    }
+    pending_.remove_prefix(count);
+  }
 
 private:
   InputSource source_;
   std::string_view pending_;
+  std::string gathered_;
+  std::size_t gathered_offset_ = 0;
   bool ended_ = false;
 };
 
@@ -58,6 +89,10 @@ public:
   std::size_t read(char* buffer, std::size_t size) override {
     std::string_view data = input_.peek();
     std::size_t n = std::min(size, data.size());
+    if (n == 0) {
+      // data.data() may be null here, which memcpy must not get.
+      return 0;
+    }
     std::memcpy(buffer, data.data(), n);
     input_.consume(n);
     return n;
@@ -184,7 +219,7 @@ private:
 std::unique_ptr<Decompressor> make_decompressor(
     media_type::Compression compression, InputSource source) {
   InputBuffer input(std::move(source));
-  std::string_view head = input.peek();
+  std::string_view head = input.peek_at_least(sizeof zstd_magic);
   std::string_view found = detected_compression(head);
   std::string_view expected = media_type::compression_name(compression);
   if (!head.empty() && found != expected) {
