@@ -80,7 +80,44 @@ bool Descriptor::is_attestation() const {
          platform->architecture == "unknown";
 }
 
+namespace {
+
+// Returns whether arrays and objects in `bytes` nest deeper than `limit`.
+// Brackets inside strings do not count; malformed text is left to the
+// parser.
+bool nests_deeper_than(std::string_view bytes, std::size_t limit) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : bytes) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) {
+        return true;
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
+} // namespace
+
 Json parse_json_object(std::string_view bytes, const std::string& source) {
+  if (nests_deeper_than(bytes, max_json_depth)) {
+    throw Error("invalid " + source + ": arrays and objects nest deeper "
+                "than " + std::to_string(max_json_depth) + " levels");
+  }
   Json value = Json::parse(bytes, nullptr, false);
   if (value.is_discarded()) {
     throw Error("invalid JSON in " + source);
@@ -97,6 +134,20 @@ std::string required_string(const Json& object, const char* key,
   if (found == object.end() || !found->is_string()) {
     throw Error("invalid " + source + ": missing string field \"" + key +
                 "\"");
+  }
+  return found->get<std::string>();
+}
+
+std::string optional_string(const Json& object, const char* key,
+                            std::string_view fallback,
+                            const std::string& source) {
+  auto found = object.find(key);
+  if (found == object.end()) {
+    return std::string(fallback);
+  }
+  if (!found->is_string()) {
+    throw Error("invalid " + source + ": field \"" + key +
+                "\" must be a string");
   }
   return found->get<std::string>();
 }
@@ -129,9 +180,9 @@ Descriptor descriptor_from_json(const Json& value, const std::string& source) {
   auto platform = value.find("platform");
   if (platform != value.end() && platform->is_object()) {
     descriptor.platform = Platform{
-        .os = platform->value("os", ""),
-        .architecture = platform->value("architecture", ""),
-        .variant = platform->value("variant", ""),
+        .os = optional_string(*platform, "os", "", source),
+        .architecture = optional_string(*platform, "architecture", "", source),
+        .variant = optional_string(*platform, "variant", "", source),
     };
   }
   return descriptor;

@@ -11,7 +11,7 @@ ImageConfig ImageConfig::parse(std::string_view bytes,
   const Json& value = document->value;
   auto rootfs = value.find("rootfs");
   if (rootfs == value.end() || !rootfs->is_object() ||
-      rootfs->value("type", "") != "layers" ||
+      !rootfs->contains("type") || (*rootfs)["type"] != "layers" ||
       !rootfs->contains("diff_ids") || !(*rootfs)["diff_ids"].is_array()) {
     throw Error("invalid " + source +
                 ": \"rootfs\" must have type \"layers\" and a "

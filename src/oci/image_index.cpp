@@ -49,8 +49,13 @@ std::vector<Descriptor> ImageIndex::manifests() const {
 }
 
 void ImageIndex::retarget(std::size_t position, const Descriptor& target) {
-  update_descriptor_json(manifests_array(document_->value).at(position),
-                         target);
+  Json& manifests = manifests_array(document_->value);
+  if (position >= manifests.size()) {
+    throw Error("internal error: index entry " + std::to_string(position) +
+                " does not exist; the index has " +
+                std::to_string(manifests.size()));
+  }
+  update_descriptor_json(manifests[position], target);
 }
 
 void ImageIndex::set_ref(const std::string& ref, const Descriptor& target) {
@@ -60,7 +65,8 @@ void ImageIndex::set_ref(const std::string& ref, const Descriptor& target) {
                                   ? &entry["annotations"]
                                   : nullptr;
     if (annotations && annotations->is_object() &&
-        annotations->value(std::string(ref_name_annotation), "") == ref) {
+        annotations->contains(ref_name_annotation) &&
+        (*annotations)[std::string(ref_name_annotation)] == ref) {
       update_descriptor_json(entry, target);
       return;
     }

@@ -16,11 +16,23 @@ struct JsonDocument {
   Json value;
 };
 
-// Parses `bytes` into a JSON object; throws Error naming `source`.
+// Maximum nesting of arrays and objects in a document. Real documents nest
+// a few levels; copying and serializing recurse once per level, so a
+// hostile document nested a million levels deep would overflow the stack.
+inline constexpr std::size_t max_json_depth = 1000;
+
+// Parses `bytes` into a JSON object; throws Error naming `source`, also
+// when the document nests deeper than max_json_depth.
 Json parse_json_object(std::string_view bytes, const std::string& source);
 
 // Returns member `key` of `object` as a string, or throws naming `source`.
 std::string required_string(const Json& object, const char* key,
+                            const std::string& source);
+
+// Returns member `key` of `object` as a string, or `fallback` when it is
+// missing; throws Error naming `source` when it is not a string.
+std::string optional_string(const Json& object, const char* key,
+                            std::string_view fallback,
                             const std::string& source);
 
 Descriptor descriptor_from_json(const Json& value, const std::string& source);

@@ -10,9 +10,12 @@ Manifest Manifest::parse(std::string_view bytes,
   auto document = std::make_unique<JsonDocument>();
   document->value = parse_json_object(bytes, source);
   const Json& value = document->value;
-  std::string type = value.value("mediaType", std::string(descriptor_type));
-  if (media_type::is_docker_schema1(type) ||
-      value.value("schemaVersion", 0) == 1) {
+  std::string type =
+      optional_string(value, "mediaType", descriptor_type, source);
+  // A missing member or one that is not a number equals neither 1 nor 2.
+  auto found = value.find("schemaVersion");
+  Json version = found == value.end() ? Json() : *found;
+  if (media_type::is_docker_schema1(type) || version == 1) {
     throw Error(source + " is a Docker schema 1 manifest, which ocicap does "
                          "not support: convert the image first, e.g. with "
                          "skopeo copy --format oci");
@@ -22,7 +25,7 @@ Manifest Manifest::parse(std::string_view bytes,
                 source + ": expected " + std::string(media_type::oci_manifest) +
                 " or " + std::string(media_type::docker_manifest));
   }
-  if (value.value("schemaVersion", 0) != 2) {
+  if (version != 2) {
     throw Error("invalid " + source + ": \"schemaVersion\" must be 2");
   }
   auto config = value.find("config");

@@ -194,6 +194,18 @@ TEST_SUITE("ImageIndex") {
     CHECK(index.serialize() == expected);
   }
 
+  TEST_CASE("remove drops one entry") {
+    ImageIndex index = ImageIndex::parse(sample_index(), "index.json");
+    index.remove(0);
+    std::vector<Descriptor> manifests = index.manifests();
+    REQUIRE(manifests.size() == 1);
+    CHECK(manifests[0].ref_name() == std::optional<std::string>("other"));
+    CHECK(index.serialize().starts_with(
+        R"({"x-first":1,"schemaVersion":2,)"));
+    CHECK(index.serialize().ends_with(
+        R"("annotations":{"top":"level"},"x-unknown":{"nested":true}})"));
+  }
+
   TEST_CASE("copies are independent") {
     ImageIndex original = ImageIndex::parse(sample_index(), "index.json");
     ImageIndex copy = original;
@@ -285,6 +297,34 @@ TEST_SUITE("Manifest") {
     CHECK(layers[0].digest.string() == digest_text('a'));
     CHECK(layers[0].size == 20);
     CHECK(layers[0].annotations.at("a") == "b");
+  }
+
+  TEST_CASE("create writes a schema 2 manifest") {
+    Descriptor config = make_descriptor(config_type, 'c', 10);
+    Descriptor layer = make_descriptor(gzip_layer_type, 'a', 20);
+    layer.annotations["a"] = "b";
+    Manifest manifest = Manifest::create(manifest_type, config, {layer});
+    CHECK(manifest.media_type() == manifest_type);
+    CHECK(manifest.family() == ocicap::media_type::Family::oci);
+    CHECK(manifest.serialize() ==
+          R"({"schemaVersion":2,"mediaType":")" + manifest_type +
+              R"(","config":{"mediaType":")" + config_type +
+              R"(","digest":")" + digest_text('c') +
+              R"(","size":10},"layers":[{"mediaType":")" + gzip_layer_type +
+              R"(","digest":")" + digest_text('a') +
+              R"(","size":20,"annotations":{"a":"b"}}]})");
+    Manifest parsed =
+        Manifest::parse(manifest.serialize(), manifest_type, "created");
+    CHECK(parsed.layers().size() == 1);
+  }
+
+  TEST_CASE("create makes a Docker manifest") {
+    std::string docker_type =
+        "application/vnd.docker.distribution.manifest.v2+json";
+    Manifest manifest = Manifest::create(
+        docker_type, make_descriptor(config_type, 'c', 1), {});
+    CHECK(manifest.family() == ocicap::media_type::Family::docker);
+    CHECK(manifest.layers().empty());
   }
 
   TEST_CASE("serializes unchanged input unchanged") {
@@ -545,5 +585,38 @@ TEST_SUITE("ImageConfig") {
     CHECK_THROWS_AS(ImageConfig::parse(R"({"rootfs":{"type":1,"diff_ids":[]}})",
                                        "config c"),
                     Error);
+  }
+}
+
+TEST_SUITE("JSON nesting") {
+  // A config with a field nested `depth` arrays deep.
+  std::string nested_config(std::size_t depth) {
+    return R"({"rootfs":{"type":"layers","diff_ids":[]},"deep":)" +
+           std::string(depth, '[') + std::string(depth, ']') + "}";
+  }
+
+  TEST_CASE("rejects a document nested too deep") {
+    // Found by fuzz_image_config: copying or serializing this recursed once
+    // per level and overflowed the stack.
+    std::string text = nested_config(1'000'000);
+    CHECK_THROWS_WITH_AS(ImageConfig::parse(text, "config c"),
+                         "invalid config c: arrays and objects nest deeper "
+                         "than 1000 levels",
+                         Error);
+  }
+
+  TEST_CASE("keeps a document at the nesting limit") {
+    // The top-level object is one level, so the field may nest 999 deep.
+    ImageConfig config = ImageConfig::parse(nested_config(999), "config c");
+    ImageConfig copy = config;
+    CHECK(copy.serialize() == nested_config(999));
+    CHECK_THROWS_AS(ImageConfig::parse(nested_config(1000), "config c"),
+                    Error);
+  }
+
+  TEST_CASE("ignores brackets inside strings") {
+    std::string text = R"({"rootfs":{"type":"layers","diff_ids":[]},"s":")" +
+                       std::string(5000, '[') + R"(\"{"})";
+    CHECK_NOTHROW(ImageConfig::parse(text, "config c"));
   }
 }
