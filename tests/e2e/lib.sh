@@ -511,3 +511,65 @@ make_whiteout() {
     : >"$dir/.wh.$name"
     chmod 0644 "$dir/.wh.$name"
 }
+
+# ---------------------------------------------------------------------
+# Archives and images that skopeo reads
+
+# Writes the default image to ARCHIVE with skopeo copy, as TRANSPORT
+# (oci-archive or docker-archive) under NAME (a ref, or NAME:TAG).
+make_archive() {
+    local transport=$1 archive=$2 name=$3
+    skopeo copy --quiet "oci:$DEFAULT_IMAGE:app" \
+        "$transport:$archive:$name" ||
+        fatal "skopeo could not write $transport:$archive:$name"
+}
+
+# Extracts tar ARCHIVE into a new directory and prints its path.
+extract_archive() {
+    local archive=$1 directory
+    directory=$(mktemp -d -p "$WORK" extracted.XXXXXX)
+    chmod 0755 "$directory"
+    tar --extract --file "$archive" --directory "$directory" ||
+        fatal "tar could not extract $archive"
+    echo "$directory"
+}
+
+# Prints the name of each top-level entry of tar ARCHIVE, sorted.
+archive_top_entries() {
+    tar --list --file "$1" | sed 's#^\./##; s#/.*##' | grep -v '^$' |
+        sort -u
+}
+
+# Prints the inode number of FILE.
+inode_of() {
+    stat --format %i "$1"
+}
+
+# Checks that skopeo IMAGE (any transport skopeo reads) has LAYERS
+# layers and /usr/bin/capcheck with cap_ipc_lock=eip: skopeo copies it
+# to a new layout, which verifies every digest, then umoci unpacks that
+# copy for getcap and for an exec of capcheck as uid 65534.
+assert_capped_skopeo_image() {
+    local description=$1 image=$2 layers=$3
+    local copy bundle
+    copy=$(mktemp -d -p "$WORK" skopeo-copy.XXXXXX)
+    assert_command "$description: skopeo copy reads it" \
+        skopeo copy --quiet "$image" "oci:$copy:app" || return 1
+    assert_eq "$description: skopeo sees $layers layers" \
+        "$layers" "$(skopeo_layer_count "$copy" app)"
+    assert_eq "$description: getcap on the unpacked image" \
+        "/usr/bin/capcheck cap_ipc_lock=eip" \
+        "$(unpacked_getcap "$copy" app)"
+    bundle=$(unpack_image "$copy" app) || {
+        fail "$description: umoci unpack failed"
+        return 1
+    }
+    assert_eq "$description: capcheck has CAP_IPC_LOCK as uid 65534" \
+        "$CAPEFF_IPC_LOCK" "$(exec_capeff "$bundle/rootfs/usr/bin/capcheck")"
+    rm -rf "$bundle" "$copy"
+}
+
+# Prints the number of layers skopeo inspect reports for skopeo IMAGE.
+skopeo_image_layer_count() {
+    skopeo inspect "$1" | jq '.Layers | length'
+}
