@@ -8,7 +8,7 @@ set -euo pipefail
 
 build_packages=(
     cmake g++ make pkg-config
-    libarchive-dev libcap-dev libssl-dev zlib1g-dev libzstd-dev
+    libarchive-dev libcap-dev libssl-dev libisal-dev libzstd-dev
     libcli11-dev doctest-dev nlohmann-json3-dev
 )
 test_packages=(

@@ -29,7 +29,7 @@ struct archive_entry;
 
 namespace ocicap {
 
-class Decompressor;
+class LayerStream;
 
 enum class EntryType {
   regular,
@@ -100,10 +100,13 @@ struct ImageLayer {
   Digest diff_id;
 };
 
-// Streams the entries of one layer blob. Decompression runs to the end of
-// the stream, so gzip's CRC and length trailer and zstd's checksum are
-// checked; finish() then checks the blob's size and digest and the diff ID
-// of the uncompressed stream.
+// Streams the entries of one layer blob. A worker thread reads, hashes and
+// decompresses the blob (see LayerStream) while this object hashes the
+// uncompressed stream for the diff ID and parses the tar. finish() reads
+// to the end of the stream, so gzip's CRC and length trailer and zstd's
+// checksum are checked, then checks the blob's size and digest and the
+// diff ID. finish_blob_only() stops decompressing and checks the blob's
+// size and digest only.
 class LayerReader {
 public:
   LayerReader(const ImageLayout& layout, const ImageLayer& layer);
@@ -122,29 +125,33 @@ public:
   // Reads the rest of the blob and checks digest, size and diff ID.
   void finish();
 
-  std::int64_t compressed_bytes_read() const { return counter_.count(); }
+  // Stops reading entries, hashes the rest of the blob without
+  // decompressing it, and checks its digest and size. The diff ID and the
+  // compression's own checks of the unread part (gzip trailer, zstd
+  // checksum) are not checked: the digest in the manifest already pins
+  // every byte of the blob, so what goes unchecked is that the config's
+  // diff ID matches the blob and that the compressor framed it correctly.
+  void finish_blob_only();
+
+  // Compressed bytes read so far; may be called from any thread.
+  std::int64_t compressed_bytes_read() const;
 
 private:
   static ssize_t read_uncompressed(archive* archive, void* self,
                                    const void** buffer);
-  std::string_view read_compressed();
-  std::size_t decompress(char* buffer, std::size_t size);
+  std::string_view decompress();
   [[noreturn]] void throw_archive_error(archive* which,
                                         const std::string& action);
   [[noreturn]] void throw_after_digest_check(const std::string& message);
+  void verify_blob();
 
   ImageLayer layer_;
   std::string label_;
-  std::string blob_path_;
-  FileDescriptor fd_;
-  VerifyingCounter counter_;
   Hasher diff_id_hasher_;
-  std::vector<char> compressed_buffer_;
-  std::vector<char> uncompressed_buffer_;
   std::vector<char> data_buffer_;
-  // The blob flows through `decompressor_`, then through this object,
-  // where it is hashed for the diff ID, on its way to libarchive's `tar_`.
-  std::unique_ptr<Decompressor> decompressor_;
+  // The blob flows through `stream_`, then through this object, where it
+  // is hashed for the diff ID, on its way to libarchive's `tar_`.
+  std::unique_ptr<LayerStream> stream_;
   archive* tar_ = nullptr;
   TarEntry entry_;
   std::optional<Error> callback_error_;

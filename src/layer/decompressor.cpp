@@ -2,9 +2,11 @@
 
 #include "ocicap/error.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <isa-l/igzip_lib.h>
 #include <string>
-#include <zlib.h>
 #include <zstd.h>
 
 namespace ocicap {
@@ -102,78 +104,102 @@ private:
   InputBuffer input_;
 };
 
+// Inflates with isa-l's streaming isal_inflate(). ISAL_GZIP makes it parse
+// each member's header and check the trailer: the CRC-32 and the length
+// modulo 2^32 of the member's output (isa-l 2.30, check_gzip_checksum()).
+// At the end of a member isal_inflate() leaves next_in just past the
+// trailer, so a further member starts at the next unconsumed byte.
 class GzipDecompressor final : public Decompressor {
 public:
-  explicit GzipDecompressor(InputBuffer input) : input_(std::move(input)) {
-    // 16 + MAX_WBITS: gzip framing only, with the trailer checked.
-    if (inflateInit2(&stream_, 16 + MAX_WBITS) != Z_OK) {
-      throw Error("cannot initialise zlib");
-    }
+  explicit GzipDecompressor(InputBuffer input)
+      : input_(std::move(input)), state_(std::make_unique<inflate_state>()) {
+    start_member();
   }
-  ~GzipDecompressor() override { inflateEnd(&stream_); }
 
   std::size_t read(char* buffer, std::size_t size) override {
-    while (!ended_) {
+    for (;;) {
       std::string_view data = input_.peek();
-      if (data.empty()) {
-        if (member_open_) {
-          throw Error("unexpected end of gzip stream: the blob is truncated");
-        }
-        ended_ = true;
-        break;
-      }
       if (!member_open_) {
-        start_member(data);
-        continue;
+        if (data.empty()) {
+          return 0;
+        }
+        check_next_member(data);
+        start_member();
       }
       std::size_t produced = inflate_some(data, buffer, size);
       if (produced > 0) {
         return produced;
       }
+      if (member_open_ && data.empty()) {
+        throw Error("unexpected end of gzip stream: the blob is truncated");
+      }
     }
-    return 0;
   }
 
 private:
+  void start_member() {
+    isal_inflate_init(state_.get());
+    state_->crc_flag = ISAL_GZIP;
+    member_open_ = true;
+  }
+
   // A further member must start with the gzip magic; anything else after
   // a complete member is trailing garbage, which Go's gzip reader rejects.
-  void start_member(std::string_view data) {
-    if (data.size() < 2 && data[0] == gzip_magic[0]) {
-      member_open_ = true;
-      inflateReset(&stream_);
-      return;
-    }
-    if (!starts_with(data, gzip_magic)) {
+  // A chunk of one byte is checked here and its second byte by isa-l.
+  static void check_next_member(std::string_view data) {
+    bool magic = data.size() < 2 ? data[0] == static_cast<char>(gzip_magic[0])
+                                 : starts_with(data, gzip_magic);
+    if (!magic) {
       throw Error("invalid data after the end of the gzip stream");
     }
-    inflateReset(&stream_);
-    member_open_ = true;
   }
 
   std::size_t inflate_some(std::string_view data, char* buffer,
                            std::size_t size) {
-    stream_.next_in =
-        reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    stream_.avail_in = static_cast<uInt>(data.size());
-    stream_.next_out = reinterpret_cast<Bytef*>(buffer);
-    stream_.avail_out = static_cast<uInt>(size);
-    int status = inflate(&stream_, Z_NO_FLUSH);
-    input_.consume(data.size() - stream_.avail_in);
-    std::size_t produced = size - stream_.avail_out;
-    if (status == Z_STREAM_END) {
+    state_->next_in =
+        reinterpret_cast<std::uint8_t*>(const_cast<char*>(data.data()));
+    state_->avail_in = static_cast<std::uint32_t>(data.size());
+    state_->next_out = reinterpret_cast<std::uint8_t*>(buffer);
+    state_->avail_out = static_cast<std::uint32_t>(
+        std::min<std::size_t>(size, UINT32_MAX));
+    int status = isal_inflate(state_.get());
+    std::size_t consumed = data.size() - state_->avail_in;
+    input_.consume(consumed);
+    std::size_t produced = size - state_->avail_out;
+    if (status < 0) {
+      throw Error("corrupt gzip stream: " + inflate_error_text(status));
+    }
+    if (state_->block_state == ISAL_BLOCK_FINISH) {
       member_open_ = false;
-    } else if (status != Z_OK && status != Z_BUF_ERROR) {
-      throw Error(std::string("corrupt gzip stream: ") +
-                  (stream_.msg ? stream_.msg : "zlib error " +
-                                                   std::to_string(status)));
+    } else if (consumed == 0 && produced == 0 && !data.empty()) {
+      throw Error("internal error: isal_inflate made no progress");
     }
     return produced;
   }
 
+  static std::string inflate_error_text(int status) {
+    switch (status) {
+    case ISAL_INVALID_BLOCK:
+      return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:
+      return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:
+      return "invalid back-reference distance";
+    case ISAL_INVALID_WRAPPER:
+      return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD:
+      return "unsupported compression method in the gzip header";
+    case ISAL_INCORRECT_CHECKSUM:
+      return "the CRC-32 or length in the trailer does not match the data";
+    default:
+      return "isa-l error " + std::to_string(status);
+    }
+  }
+
   InputBuffer input_;
-  z_stream stream_{};
-  bool member_open_ = true;
-  bool ended_ = false;
+  // About 85 KiB (history and input buffers), so it lives on the heap.
+  std::unique_ptr<inflate_state> state_;
+  bool member_open_ = false;
 };
 
 class ZstdDecompressor final : public Decompressor {

@@ -1,6 +1,6 @@
 #include "ocicap/layer.hpp"
 
-#include "decompressor.hpp"
+#include "layer_stream.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -25,20 +25,14 @@ media_type::Compression layer_compression(const Descriptor& descriptor) {
 
 LayerReader::LayerReader(const ImageLayout& layout, const ImageLayer& layer)
     : layer_(layer), label_("layer " + layer.descriptor.digest.string()),
-      blob_path_(layout.blob_path(layer.descriptor.digest)),
-      fd_(layout.open_blob(layer.descriptor)),
-      counter_(layer.descriptor.digest, layer.descriptor.size),
       diff_id_hasher_(layer.diff_id.algorithm()),
-      compressed_buffer_(read_buffer_size),
-      uncompressed_buffer_(read_buffer_size), data_buffer_(read_buffer_size) {
+      data_buffer_(read_buffer_size) {
   media_type::Compression compression = add_context(
       label_, [&] { return layer_compression(layer.descriptor); });
-  try {
-    decompressor_ = make_decompressor(compression,
-                                      [this] { return read_compressed(); });
-  } catch (const Error& error) {
-    throw_after_digest_check(with_context(label_, error.what()));
-  }
+  stream_ = std::make_unique<LayerStream>(
+      layout.open_blob(layer.descriptor),
+      layout.blob_path(layer.descriptor.digest), layer.descriptor,
+      compression);
   tar_ = archive_read_new();
   if (tar_ == nullptr) {
     throw Error("cannot allocate a libarchive reader");
@@ -57,32 +51,27 @@ LayerReader::LayerReader(const ImageLayout& layout, const ImageLayer& layer)
 
 LayerReader::~LayerReader() { archive_read_free(tar_); }
 
-std::string_view LayerReader::read_compressed() {
-  std::size_t n = read_fully(fd_.get(), compressed_buffer_.data(),
-                             compressed_buffer_.size(), blob_path_);
-  std::string_view data(compressed_buffer_.data(), n);
-  counter_.update(data);
-  return data;
+std::int64_t LayerReader::compressed_bytes_read() const {
+  return stream_->compressed_bytes_read();
 }
 
-std::size_t LayerReader::decompress(char* buffer, std::size_t size) {
-  std::size_t n = add_context(label_, [&] {
-    return decompressor_->read(buffer, size);
-  });
-  diff_id_hasher_.update(std::string_view(buffer, n));
-  return n;
+std::string_view LayerReader::decompress() {
+  std::string_view data =
+      add_context(label_, [&] { return stream_->next(); });
+  diff_id_hasher_.update(data);
+  return data;
 }
 
 ssize_t LayerReader::read_uncompressed(archive* reader, void* self,
                                        const void** buffer) {
   auto* layer = static_cast<LayerReader*>(self);
   // Exceptions must not cross libarchive's C frames: keep the error and
-  // report a failed read instead.
+  // report a failed read instead. The bytes stay valid until the next
+  // call, as libarchive requires.
   try {
-    std::size_t n = layer->decompress(layer->uncompressed_buffer_.data(),
-                                      layer->uncompressed_buffer_.size());
-    *buffer = layer->uncompressed_buffer_.data();
-    return static_cast<ssize_t>(n);
+    std::string_view data = layer->decompress();
+    *buffer = data.data();
+    return static_cast<ssize_t>(data.size());
   } catch (const Error& error) {
     layer->callback_error_ = error;
     archive_set_error(reader, EIO, "%s", error.what());
@@ -90,18 +79,15 @@ ssize_t LayerReader::read_uncompressed(archive* reader, void* self,
   }
 }
 
+void LayerReader::verify_blob() {
+  add_context(label_, [&] { stream_->verify_blob(); });
+}
+
 void LayerReader::throw_after_digest_check(const std::string& message) {
   // A stream that does not decode is more often a corrupt or truncated blob
   // than a bug, so the size and digest check runs first: when it fails, its
   // message names the real cause.
-  if (!finished_) {
-    finished_ = true;
-    while (std::size_t n = read_fully(fd_.get(), compressed_buffer_.data(),
-                                      compressed_buffer_.size(), blob_path_)) {
-      counter_.update(std::string_view(compressed_buffer_.data(), n));
-    }
-    add_context(label_, [&] { counter_.verify(); });
-  }
+  verify_blob();
   throw Error(message);
 }
 
@@ -149,21 +135,12 @@ void LayerReader::finish() {
   if (finished_) {
     return;
   }
+  finished_ = true;
   // The tar reader stops at the end-of-archive blocks; the rest of the
   // uncompressed stream (padding) still counts towards the diff ID.
-  while (decompress(uncompressed_buffer_.data(),
-                    uncompressed_buffer_.size()) > 0) {
+  while (!decompress().empty()) {
   }
-  finished_ = true;
-  for (;;) {
-    std::size_t n = read_fully(fd_.get(), compressed_buffer_.data(),
-                               compressed_buffer_.size(), blob_path_);
-    if (n == 0) {
-      break;
-    }
-    counter_.update(std::string_view(compressed_buffer_.data(), n));
-  }
-  add_context(label_, [&] { counter_.verify(); });
+  verify_blob();
   Digest diff_id = diff_id_hasher_.finish();
   if (diff_id != layer_.diff_id) {
     throw Error(label_ + " does not match its diff ID " +
@@ -172,5 +149,7 @@ void LayerReader::finish() {
                 "): the config and the layer disagree");
   }
 }
+
+void LayerReader::finish_blob_only() { verify_blob(); }
 
 } // namespace ocicap

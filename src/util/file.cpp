@@ -2,6 +2,7 @@
 
 #include "ocicap/error.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
@@ -74,13 +75,24 @@ void write_fully(int fd, std::string_view data, const std::string& path) {
 
 std::string read_small_file(const std::string& path, std::size_t max_size) {
   FileDescriptor fd = open_for_reading(path);
-  std::string data(max_size + 1, '\0');
-  std::size_t size = read_fully(fd.get(), data.data(), data.size(), path);
-  if (size > max_size) {
+  // The string grows with the file, so a small file does not cost
+  // `max_size` bytes of memory.
+  constexpr std::size_t chunk_size = 64 << 10;
+  std::string data;
+  for (;;) {
+    std::size_t size = data.size();
+    std::size_t wanted = std::min(chunk_size, max_size + 1 - size);
+    data.resize(size + wanted);
+    std::size_t n = read_fully(fd.get(), data.data() + size, wanted, path);
+    data.resize(size + n);
+    if (n < wanted || data.size() > max_size) {
+      break;
+    }
+  }
+  if (data.size() > max_size) {
     throw Error(path + " is larger than " + std::to_string(max_size) +
                 " bytes, the maximum for this kind of file");
   }
-  data.resize(size);
   return data;
 }
 
