@@ -18,14 +18,15 @@
 #include <vector>
 
 using ocicap::CapabilitySet;
+using ocicap::ChangeRequest;
+using ocicap::ChangeResult;
 using ocicap::Descriptor;
 using ocicap::EntryType;
 using ocicap::Error;
+using ocicap::FileChange;
 using ocicap::ImageLayer;
 using ocicap::ImageLayout;
 using ocicap::LayerReader;
-using ocicap::SetRequest;
-using ocicap::SetResult;
 using ocicap::SourceImage;
 using ocicap::TarEntry;
 using ocicap::media_type::Compression;
@@ -86,14 +87,27 @@ void write_base_image(const std::string& path, BaseOptions options = {}) {
       ImageOptions{.ref = "app", .family = options.family});
 }
 
-SetRequest make_request(const std::string& image, const std::string& text,
-                        std::vector<std::string> paths) {
-  SetRequest request;
+// Returns a request that sets `text` on every path.
+ChangeRequest make_request(const std::string& image, const std::string& text,
+                           const std::vector<std::string>& paths) {
+  ChangeRequest request;
   request.image = ocicap::parse_image_reference(image);
-  request.capability_text = text;
-  request.capabilities = ocicap::parse_capability_text(text);
-  request.paths = std::move(paths);
+  for (const std::string& path : paths) {
+    request.changes.push_back({path, ocicap::parse_capability_text(text)});
+  }
   request.command_line = "ocicap set " + text;
+  return request;
+}
+
+// Returns a request that removes the capabilities of every path.
+ChangeRequest removal_request(const std::string& image,
+                              const std::vector<std::string>& paths) {
+  ChangeRequest request;
+  request.image = ocicap::parse_image_reference(image);
+  for (const std::string& path : paths) {
+    request.changes.push_back({path, std::nullopt});
+  }
+  request.command_line = "ocicap rm";
   return request;
 }
 
@@ -130,7 +144,7 @@ std::vector<std::string> names_of(const std::vector<ReadEntry>& entries) {
 }
 
 SourceImage open(const std::string& text) {
-  return ocicap::open_source_image(ocicap::parse_image_reference(text));
+  return ocicap::test::open_image(text);
 }
 
 std::set<std::string> list_tree(const std::string& path) {
@@ -141,9 +155,9 @@ std::set<std::string> list_tree(const std::string& path) {
   return names;
 }
 
-std::string error_of(const SetRequest& request) {
+std::string error_of(const ChangeRequest& request) {
   try {
-    ocicap::set_capabilities(request);
+    ocicap::apply_changes(request);
   } catch (const Error& error) {
     return error.what();
   }
@@ -155,16 +169,61 @@ void check_valid(const std::string& path) {
   CHECK_MESSAGE(problems.empty(), ocicap::test::join_lines(problems));
 }
 
+struct MultiPlatform {
+  Descriptor amd64;
+  Descriptor arm64;
+  Descriptor attestation;
+  Descriptor index;
+};
+
+// Writes ref "multi" of a layout at `path`: an index of linux/amd64 and
+// linux/arm64/v8 images, each with /usr/bin/tool, and a BuildKit-style
+// attestation manifest for the amd64 image.
+MultiPlatform write_multi_platform_image(const std::string& path) {
+  ImageLayout layout = ImageLayout::create(path);
+  auto image_with_tool = [&layout](const std::string& content) {
+    ImageLayer layer = ocicap::test::write_layer(
+        layout, {directory_entry("usr"), directory_entry("usr/bin"),
+                 file_entry("usr/bin/tool", content)});
+    return ocicap::test::write_manifest(layout, {layer});
+  };
+  MultiPlatform written{
+      image_with_tool("amd64 tool"), image_with_tool("arm64 tool"),
+      image_with_tool("in-toto statement"), image_with_tool("placeholder")};
+  written.amd64.platform = ocicap::Platform{"linux", "amd64", ""};
+  written.arm64.platform = ocicap::Platform{"linux", "arm64", "v8"};
+  written.attestation.platform = ocicap::Platform{"unknown", "unknown", ""};
+  written.attestation.annotations["vnd.docker.reference.type"] =
+      "attestation-manifest";
+  written.attestation.annotations["vnd.docker.reference.digest"] =
+      written.amd64.digest.string();
+  written.index = ocicap::test::write_index_blob(
+      layout, {written.amd64, written.arm64, written.attestation});
+  ocicap::test::add_to_index(layout, written.index, "multi");
+  return written;
+}
+
+// Returns the entries of the image index that ref `ref` points at.
+std::vector<Descriptor> index_entries(const std::string& layout_path,
+                                      const std::string& ref) {
+  ImageLayout layout = ImageLayout::open(layout_path);
+  std::size_t position = ocicap::select_index_entry(
+      layout, ocicap::parse_image_reference("oci:" + layout_path + ":" + ref));
+  Descriptor top = layout.index().manifests().at(position);
+  return ocicap::ImageIndex::parse(layout.read_document(top), "index")
+      .manifests();
+}
+
 } // namespace
 
-TEST_SUITE("SetCapabilities") {
+TEST_SUITE("ApplyChanges") {
   TEST_CASE("sets a lower-layer file in place") {
     TempDirectory directory;
     std::string image = directory.file("image");
     write_base_image(image);
     SourceImage before = open("oci:" + image + ":app");
 
-    SetResult result = ocicap::set_capabilities(make_request(
+    ChangeResult result = ocicap::apply_changes(make_request(
         "oci:" + image + ":app", "cap_ipc_lock+eip", {"/usr/bin/tool"}));
 
     REQUIRE(result.files.size() == 1);
@@ -175,11 +234,10 @@ TEST_SUITE("SetCapabilities") {
     check_valid(image);
 
     SourceImage after = open("oci:" + image + ":app");
-    CHECK(after.manifest_descriptor.digest == result.manifest.digest);
+    CHECK(after.manifest_descriptor.digest == result.descriptor.digest);
     CHECK(after.layout.index().manifests().size() == 1);
     std::vector<Descriptor> layers = after.manifest.layers();
     REQUIRE(layers.size() == 3);
-    CHECK(layers[2].digest == result.layer.digest);
     CHECK(layers[0].digest == before.manifest.layers()[0].digest);
     CHECK(after.config.diff_ids().size() == 3);
 
@@ -200,8 +258,8 @@ TEST_SUITE("SetCapabilities") {
     std::string image = directory.file("image");
     write_base_image(image);
     ScopedEnvironment epoch("SOURCE_DATE_EPOCH", std::nullopt);
-    ocicap::set_capabilities(make_request("oci:" + image + ":app",
-                                          "cap_net_raw+ep", {"/usr/bin/tool"}));
+    ocicap::apply_changes(make_request("oci:" + image + ":app",
+                                       "cap_net_raw+ep", {"/usr/bin/tool"}));
     std::string config = open("oci:" + image + ":app").config.serialize();
     CAPTURE(config);
     CHECK(config.find(R"({"created":"2023-11-14T22:13:20Z",)"
@@ -216,7 +274,7 @@ TEST_SUITE("SetCapabilities") {
     std::string image = directory.file("image");
     write_base_image(image);
     ScopedEnvironment epoch("SOURCE_DATE_EPOCH", "1800000000");
-    ocicap::set_capabilities(
+    ocicap::apply_changes(
         make_request("oci:" + image + ":app", "cap_chown+p", {"/opt/x"}));
     SourceImage after = open("oci:" + image + ":app");
     CHECK(after.config.created() == ocicap::format_rfc3339(1800000000));
@@ -231,7 +289,7 @@ TEST_SUITE("SetCapabilities") {
     TempDirectory directory;
     std::string image = directory.file("image");
     write_base_image(image);
-    SetResult result = ocicap::set_capabilities(make_request(
+    ChangeResult result = ocicap::apply_changes(make_request(
         "oci:" + image + ":app", "cap_setuid+i", {"usr/local/bin/top"}));
     CHECK(result.files.at(0).source_layer == 1);
     std::vector<ReadEntry> entries =
@@ -251,7 +309,7 @@ TEST_SUITE("SetCapabilities") {
     TempDirectory directory;
     std::string image = directory.file("image");
     write_base_image(image);
-    SetResult result = ocicap::set_capabilities(
+    ChangeResult result = ocicap::apply_changes(
         make_request("oci:" + image + ":app", "cap_chown+ep",
                      {"usr/local/bin/top", "/usr/bin/tool", "./usr/bin/tool",
                       "/usr/bin/../bin/tool"}));
@@ -269,8 +327,8 @@ TEST_SUITE("SetCapabilities") {
     TempDirectory directory;
     std::string image = directory.file("image");
     write_base_image(image);
-    ocicap::set_capabilities(make_request("oci:" + image + ":app",
-                                          "cap_chown+ep", {"/usr/bin/hard"}));
+    ocicap::apply_changes(make_request("oci:" + image + ":app", "cap_chown+ep",
+                                       {"/usr/bin/hard"}));
     std::vector<ReadEntry> entries =
         top_layer_entries(open("oci:" + image + ":app"));
     const ReadEntry& hard = entries.back();
@@ -284,10 +342,10 @@ TEST_SUITE("SetCapabilities") {
     TempDirectory directory;
     std::string image = directory.file("image");
     write_base_image(image);
-    SetRequest request = make_request("oci:" + image + ":app", "cap_chown+ep",
-                                      {"/usr/bin/tool"});
-    request.capabilities.root_id = 1000;
-    ocicap::set_capabilities(request);
+    ChangeRequest request = make_request("oci:" + image + ":app",
+                                         "cap_chown+ep", {"/usr/bin/tool"});
+    request.changes[0].capabilities->root_id = 1000;
+    ocicap::apply_changes(request);
     std::vector<ReadEntry> entries =
         top_layer_entries(open("oci:" + image + ":app"));
     std::optional<std::string> value = entries.back().entry.xattr(cap_name);
@@ -305,17 +363,17 @@ TEST_SUITE("SetCapabilities") {
     std::string index_before = ocicap::test::read_file(image + "/index.json");
     std::set<std::string> tree_before = list_tree(image);
 
-    SetRequest request = make_request("oci:" + image + ":app", "cap_chown+ep",
-                                      {"/usr/bin/tool"});
+    ChangeRequest request = make_request("oci:" + image + ":app",
+                                         "cap_chown+ep", {"/usr/bin/tool"});
     request.output = ocicap::parse_image_reference("oci:" + output + ":copy");
-    SetResult result = ocicap::set_capabilities(request);
+    ChangeResult result = ocicap::apply_changes(request);
 
     CHECK(result.destination == "oci:" + output + ":copy");
     CHECK(ocicap::test::read_file(image + "/index.json") == index_before);
     CHECK(list_tree(image) == tree_before);
     check_valid(output);
     SourceImage copy = open("oci:" + output + ":copy");
-    CHECK(copy.manifest_descriptor.digest == result.manifest.digest);
+    CHECK(copy.manifest_descriptor.digest == result.descriptor.digest);
     CHECK(copy.layout.index().manifests().size() == 1);
     CHECK(top_layer_entries(copy).back().entry.xattr(cap_name).has_value());
     for (const auto& item :
@@ -329,10 +387,10 @@ TEST_SUITE("SetCapabilities") {
     std::string image = directory.file("image");
     std::string output = directory.file("out");
     write_base_image(image);
-    SetRequest request = make_request("oci:" + image + ":app", "cap_chown+ep",
-                                      {"/usr/bin/tool"});
+    ChangeRequest request = make_request("oci:" + image + ":app",
+                                         "cap_chown+ep", {"/usr/bin/tool"});
     request.output = ocicap::parse_image_reference("oci:" + output);
-    SetResult result = ocicap::set_capabilities(request);
+    ChangeResult result = ocicap::apply_changes(request);
     CHECK(result.destination == "oci:" + output + ":app");
     CHECK_NOTHROW(open("oci:" + output + ":app"));
   }
@@ -343,10 +401,10 @@ TEST_SUITE("SetCapabilities") {
     std::string output = directory.file("out");
     write_base_image(image);
     ocicap::make_directories(output);
-    SetRequest request = make_request("oci:" + image + ":app", "cap_chown+ep",
-                                      {"/usr/bin/tool"});
+    ChangeRequest request = make_request("oci:" + image + ":app",
+                                         "cap_chown+ep", {"/usr/bin/tool"});
     request.output = ocicap::parse_image_reference("oci:" + output + ":copy");
-    ocicap::set_capabilities(request);
+    ocicap::apply_changes(request);
     check_valid(output);
   }
 
@@ -357,15 +415,15 @@ TEST_SUITE("SetCapabilities") {
     write_base_image(image);
     write_base_image(output);
     Descriptor existing = open("oci:" + output + ":app").manifest_descriptor;
-    SetRequest request = make_request("oci:" + image + ":app", "cap_chown+ep",
-                                      {"/usr/bin/tool"});
+    ChangeRequest request = make_request("oci:" + image + ":app",
+                                         "cap_chown+ep", {"/usr/bin/tool"});
     request.output = ocicap::parse_image_reference("oci:" + output + ":capped");
-    SetResult result = ocicap::set_capabilities(request);
+    ChangeResult result = ocicap::apply_changes(request);
     check_valid(output);
     CHECK(open("oci:" + output + ":app").manifest_descriptor.digest ==
           existing.digest);
     CHECK(open("oci:" + output + ":capped").manifest_descriptor.digest ==
-          result.manifest.digest);
+          result.descriptor.digest);
   }
 
   TEST_CASE("rejects a non-empty output directory") {
@@ -375,8 +433,8 @@ TEST_SUITE("SetCapabilities") {
     write_base_image(image);
     ocicap::make_directories(output);
     ocicap::test::write_file(output + "/file", "x");
-    SetRequest request = make_request("oci:" + image + ":app", "cap_chown+ep",
-                                      {"/usr/bin/tool"});
+    ChangeRequest request = make_request("oci:" + image + ":app",
+                                         "cap_chown+ep", {"/usr/bin/tool"});
     request.output = ocicap::parse_image_reference("oci:" + output);
     CHECK(error_of(request) ==
           "--output " + output +
@@ -390,16 +448,16 @@ TEST_SUITE("SetCapabilities") {
     std::string image = directory.file("image");
     write_base_image(image);
     Descriptor original = open("oci:" + image + ":app").manifest_descriptor;
-    SetRequest request = make_request("oci:" + image + ":app", "cap_chown+ep",
-                                      {"/usr/bin/tool"});
+    ChangeRequest request = make_request("oci:" + image + ":app",
+                                         "cap_chown+ep", {"/usr/bin/tool"});
     request.tag = "capped";
-    SetResult result = ocicap::set_capabilities(request);
+    ChangeResult result = ocicap::apply_changes(request);
     CHECK(result.destination == "oci:" + image + ":capped");
     check_valid(image);
     CHECK(open("oci:" + image + ":app").manifest_descriptor.digest ==
           original.digest);
     CHECK(open("oci:" + image + ":capped").manifest_descriptor.digest ==
-          result.manifest.digest);
+          result.descriptor.digest);
   }
 
   TEST_CASE("rejects bad targets without changes") {
@@ -447,11 +505,11 @@ TEST_SUITE("SetCapabilities") {
     TempDirectory directory;
     std::string image = directory.file("image");
     write_base_image(image);
-    SetRequest request = make_request("oci:" + image + ":app", "cap_chown+ep",
-                                      {"/usr/bin/missing"});
+    ChangeRequest request = make_request("oci:" + image + ":app",
+                                         "cap_chown+ep", {"/usr/bin/missing"});
     request.output =
         ocicap::parse_image_reference("oci:" + directory.file("out"));
-    CHECK_THROWS_AS(ocicap::set_capabilities(request), Error);
+    CHECK_THROWS_AS(ocicap::apply_changes(request), Error);
     for (const auto& item :
          std::filesystem::directory_iterator(directory.path())) {
       CHECK(item.path().filename() == "image");
@@ -479,9 +537,10 @@ TEST_SUITE("SetCapabilities") {
       TempDirectory directory;
       std::string image = directory.file("image");
       write_base_image(image, item.options);
-      SetResult result = ocicap::set_capabilities(make_request(
-          "oci:" + image + ":app", "cap_chown+ep", {"/usr/bin/tool"}));
-      CHECK(result.layer.media_type == item.layer_type);
+      ocicap::apply_changes(make_request("oci:" + image + ":app",
+                                         "cap_chown+ep", {"/usr/bin/tool"}));
+      CHECK(open("oci:" + image + ":app").manifest.layers().back().media_type ==
+            item.layer_type);
       check_valid(image);
     }
   }
@@ -497,10 +556,10 @@ TEST_SUITE("SetCapabilities") {
         std::string image = directory.file(name);
         write_base_image(image);
         manifests.push_back(
-            ocicap::set_capabilities(
+            ocicap::apply_changes(
                 make_request("oci:" + image + ":app", "cap_ipc_lock+eip",
                              {"/usr/bin/tool", "/usr/local/bin/top"}))
-                .manifest);
+                .descriptor);
       }
       CHECK(manifests[0].digest == manifests[1].digest);
     }
@@ -517,9 +576,9 @@ TEST_SUITE("SetCapabilities") {
     TempDirectory directory;
     std::string image = directory.file("image");
     write_base_image(image);
-    ocicap::set_capabilities(make_request("oci:" + image + ":app",
-                                          "cap_chown+ep", {"/usr/bin/tool"}),
-                             &counter);
+    ocicap::apply_changes(make_request("oci:" + image + ":app", "cap_chown+ep",
+                                       {"/usr/bin/tool"}),
+                          &counter);
     CHECK(counter.layers == std::vector<std::size_t>{1, 0});
   }
 
@@ -532,8 +591,8 @@ TEST_SUITE("SetCapabilities") {
     std::string image = directory.file("image");
     // umoci 0.4.7 cannot read zstd layers.
     write_base_image(image, {.bottom_compression = Compression::gzip});
-    ocicap::set_capabilities(make_request(
-        "oci:" + image + ":app", "cap_ipc_lock+eip", {"/usr/bin/tool"}));
+    ocicap::apply_changes(make_request("oci:" + image + ":app",
+                                       "cap_ipc_lock+eip", {"/usr/bin/tool"}));
     std::string bundle = directory.file("bundle");
     std::string log = directory.file("umoci.log");
     int status = ocicap::test::run_command(
@@ -549,5 +608,270 @@ TEST_SUITE("SetCapabilities") {
     CHECK(ocicap::test::to_hex(std::string(value, size)) ==
           "0100000200400000004000000000000000000000");
     CHECK(ocicap::test::read_file(tool) == tool_content);
+  }
+  TEST_CASE("removes capabilities and keeps other xattrs") {
+    TempDirectory directory;
+    std::string image = directory.file("image");
+    write_base_image(image);
+    std::string name = "oci:" + image + ":app";
+    ocicap::apply_changes(
+        make_request(name, "cap_chown+ep", {"/usr/local/bin/top"}));
+    ChangeResult result =
+        ocicap::apply_changes(removal_request(name, {"/usr/local/bin/top"}));
+    REQUIRE(result.files.size() == 1);
+    CHECK(result.files[0].path == "/usr/local/bin/top");
+    CHECK(result.files[0].capability_text.empty());
+    CHECK(result.files[0].source_layer == 2);
+    CHECK(result.warnings.empty());
+    check_valid(image);
+    SourceImage after = open(name);
+    CHECK(after.manifest.layers().size() == 4);
+    std::vector<ReadEntry> entries = top_layer_entries(after);
+    const ReadEntry& top = entries.back();
+    CHECK_FALSE(top.entry.xattr(cap_name).has_value());
+    CHECK(top.entry.xattr("user.keep") == std::optional<std::string>("1"));
+    CHECK(top.content == "top");
+  }
+
+  TEST_CASE("leaves a file without capabilities unchanged") {
+    TempDirectory directory;
+    std::string image = directory.file("image");
+    write_base_image(image);
+    std::string name = "oci:" + image + ":app";
+    std::string index_before = ocicap::test::read_file(image + "/index.json");
+    std::set<std::string> tree_before = list_tree(image);
+    ChangeResult result =
+        ocicap::apply_changes(removal_request(name, {"/usr/bin/tool"}));
+    CHECK(result.files.empty());
+    CHECK(result.warnings ==
+          std::vector<std::string>{"/usr/bin/tool in " + name +
+                                   " has no capabilities; left unchanged"});
+    CHECK(result.destination == name);
+    CHECK(ocicap::test::read_file(image + "/index.json") == index_before);
+    CHECK(list_tree(image) == tree_before);
+  }
+
+  TEST_CASE("sets and removes in one layer") {
+    TempDirectory directory;
+    std::string image = directory.file("image");
+    write_base_image(image);
+    std::string name = "oci:" + image + ":app";
+    ocicap::apply_changes(
+        make_request(name, "cap_chown+ep", {"/usr/local/bin/top"}));
+    ChangeRequest request = make_request(name, "cap_kill+p", {"/usr/bin/tool"});
+    request.changes.push_back({"/usr/local/bin/top", std::nullopt});
+    ChangeResult result = ocicap::apply_changes(request);
+    REQUIRE(result.files.size() == 2);
+    CHECK(result.files[0].capability_text == "cap_kill=p");
+    CHECK(result.files[1].capability_text.empty());
+    std::vector<ReadEntry> entries = top_layer_entries(open(name));
+    CHECK(entries[entries.size() - 2].entry.xattr(cap_name).has_value());
+    CHECK_FALSE(entries.back().entry.xattr(cap_name).has_value());
+  }
+
+  TEST_CASE("rejects conflicting changes to one file") {
+    TempDirectory directory;
+    std::string image = directory.file("image");
+    write_base_image(image);
+    ChangeRequest request = make_request("oci:" + image + ":app",
+                                         "cap_chown+ep", {"/usr/bin/tool"});
+    request.changes.push_back({"./usr/bin/tool", std::nullopt});
+    CHECK(error_of(request) ==
+          "conflicting changes for /usr/bin/tool: name each file once");
+  }
+
+  TEST_CASE("rejects a request without changes") {
+    TempDirectory directory;
+    std::string image = directory.file("image");
+    write_base_image(image);
+    CHECK(error_of(make_request("oci:" + image + ":app", "cap_chown+ep", {})) ==
+          "no files to change: name at least one PATH");
+  }
+
+  TEST_CASE("overrides the layer compression") {
+    TempDirectory directory;
+    std::string image = directory.file("image");
+    write_base_image(image);
+    ChangeRequest request = make_request("oci:" + image + ":app",
+                                         "cap_chown+ep", {"/usr/bin/tool"});
+    request.compression = Compression::none;
+    ocicap::apply_changes(request);
+    CHECK(open("oci:" + image + ":app").manifest.layers().back().media_type ==
+          "application/vnd.oci.image.layer.v1.tar");
+    check_valid(image);
+  }
+
+  TEST_CASE("rejects zstd for a Docker image unchanged") {
+    TempDirectory directory;
+    std::string image = directory.file("image");
+    write_base_image(image, {.family = Family::docker});
+    std::set<std::string> tree_before = list_tree(image);
+    ChangeRequest request = make_request("oci:" + image + ":app",
+                                         "cap_chown+ep", {"/usr/bin/tool"});
+    request.compression = Compression::zstd;
+    CHECK(error_of(request) ==
+          "a Docker schema 2 manifest has no zstd layer media type: use gzip "
+          "or none");
+    CHECK(list_tree(image) == tree_before);
+  }
+
+  TEST_CASE("rejects --platform for a single image") {
+    TempDirectory directory;
+    std::string image = directory.file("image");
+    write_base_image(image);
+    ChangeRequest request = make_request("oci:" + image + ":app",
+                                         "cap_chown+ep", {"/usr/bin/tool"});
+    request.platforms = {ocicap::Platform{"linux", "amd64", ""}};
+    CHECK(error_of(request) == "--platform applies to multi-platform images, "
+                               "and oci:" +
+                                   image + ":app is a single image");
+  }
+
+  TEST_CASE("keeps the platform of the index.json entry") {
+    TempDirectory directory;
+    std::string image = directory.file("image");
+    {
+      ImageLayout layout = ImageLayout::create(image);
+      ImageLayer layer =
+          ocicap::test::write_layer(layout, {file_entry("tool", "x")});
+      Descriptor manifest = ocicap::test::write_manifest(layout, {layer});
+      manifest.platform = ocicap::Platform{"linux", "arm64", "v8"};
+      ocicap::test::add_to_index(layout, manifest, "app");
+    }
+    for (std::string output : {"", "out"}) {
+      CAPTURE(output);
+      ChangeRequest request =
+          make_request("oci:" + image + ":app", "cap_chown+ep", {"/tool"});
+      std::string destination = image;
+      if (!output.empty()) {
+        destination = directory.file(output);
+        request.output = ocicap::parse_image_reference("oci:" + destination);
+      }
+      ocicap::apply_changes(request);
+      std::optional<ocicap::Platform> platform =
+          ImageLayout::open(destination).index().manifests().at(0).platform;
+      REQUIRE(platform.has_value());
+      CHECK(platform->string() == "linux/arm64/v8");
+    }
+  }
+}
+
+TEST_SUITE("ApplyChangesMultiPlatform") {
+  TEST_CASE("changes every platform and keeps attestations") {
+    TempDirectory directory;
+    std::string image = directory.file("image");
+    MultiPlatform written = write_multi_platform_image(image);
+    std::string name = "oci:" + image + ":multi";
+    ChangeResult result = ocicap::apply_changes(
+        make_request(name, "cap_chown+ep", {"/usr/bin/tool"}));
+
+    REQUIRE(result.files.size() == 2);
+    CHECK(result.files[0].platform == "linux/amd64");
+    CHECK(result.files[1].platform == "linux/arm64/v8");
+    CHECK(result.descriptor.media_type ==
+          "application/vnd.oci.image.index.v1+json");
+    CHECK(result.descriptor.digest != written.index.digest);
+    CHECK(result.warnings ==
+          std::vector<std::string>{
+              "kept 1 attestation manifest(s) of index " +
+                  written.index.short_digest() +
+                  ": they describe the old image, not the new one (use "
+                  "--attestations drop to remove them)",
+              "the image index has a new digest: signatures made for " +
+                  written.index.digest.string() + " do not apply to it"});
+    check_valid(image);
+
+    std::vector<Descriptor> entries = index_entries(image, "multi");
+    REQUIRE(entries.size() == 3);
+    CHECK(entries[0].digest != written.amd64.digest);
+    CHECK(entries[0].platform->string() == "linux/amd64");
+    CHECK(entries[1].digest != written.arm64.digest);
+    CHECK(entries[1].platform->string() == "linux/arm64/v8");
+    CHECK(entries[2].digest == written.attestation.digest);
+    CHECK(entries[2].is_attestation());
+
+    for (const ocicap::Platform& platform :
+         {ocicap::Platform{"linux", "amd64", ""},
+          ocicap::Platform{"linux", "arm64", ""}}) {
+      CAPTURE(platform.string());
+      SourceImage changed = ocicap::test::open_image(name, platform);
+      CHECK(
+          top_layer_entries(changed).back().entry.xattr(cap_name).has_value());
+    }
+  }
+
+  TEST_CASE("drops attestations on request") {
+    TempDirectory directory;
+    std::string image = directory.file("image");
+    MultiPlatform written = write_multi_platform_image(image);
+    ChangeRequest request = make_request("oci:" + image + ":multi",
+                                         "cap_chown+ep", {"/usr/bin/tool"});
+    request.attestations = ocicap::AttestationPolicy::drop;
+    ChangeResult result = ocicap::apply_changes(request);
+    REQUIRE_FALSE(result.warnings.empty());
+    CHECK(result.warnings[0] == "dropped 1 attestation manifest(s) of index " +
+                                    written.index.short_digest() +
+                                    ", which described the old image");
+    std::vector<Descriptor> entries = index_entries(image, "multi");
+    REQUIRE(entries.size() == 2);
+    CHECK_FALSE(entries[0].is_attestation());
+    CHECK_FALSE(entries[1].is_attestation());
+    check_valid(image);
+  }
+
+  TEST_CASE("changes only the selected platform") {
+    TempDirectory directory;
+    std::string image = directory.file("image");
+    MultiPlatform written = write_multi_platform_image(image);
+    ChangeRequest request = make_request("oci:" + image + ":multi",
+                                         "cap_chown+ep", {"/usr/bin/tool"});
+    request.platforms = {ocicap::parse_platform("linux/arm64")};
+    ChangeResult result = ocicap::apply_changes(request);
+    REQUIRE(result.files.size() == 1);
+    CHECK(result.files[0].platform == "linux/arm64/v8");
+    std::vector<Descriptor> entries = index_entries(image, "multi");
+    CHECK(entries[0].digest == written.amd64.digest);
+    CHECK(entries[1].digest != written.arm64.digest);
+  }
+
+  TEST_CASE("names a platform no image matches") {
+    TempDirectory directory;
+    std::string image = directory.file("image");
+    write_multi_platform_image(image);
+    std::set<std::string> tree_before = list_tree(image);
+    ChangeRequest request = make_request("oci:" + image + ":multi",
+                                         "cap_chown+ep", {"/usr/bin/tool"});
+    request.platforms = {ocicap::parse_platform("linux/s390x"),
+                         ocicap::parse_platform("linux/arm/v7")};
+    CHECK(error_of(request) == "no image in oci:" + image +
+                                   ":multi matches --platform linux/s390x, "
+                                   "linux/arm/v7");
+    CHECK(list_tree(image) == tree_before);
+  }
+
+  TEST_CASE("names the platform of a missing path") {
+    TempDirectory directory;
+    std::string image = directory.file("image");
+    write_multi_platform_image(image);
+    std::set<std::string> tree_before = list_tree(image);
+    CHECK(error_of(make_request("oci:" + image + ":multi", "cap_chown+ep",
+                                {"/usr/bin/missing"})) ==
+          "/usr/bin/missing not found in oci:" + image +
+              ":multi (platform linux/amd64): no layer contains it");
+    CHECK(list_tree(image) == tree_before);
+  }
+
+  TEST_CASE("copies every reachable blob to --output") {
+    TempDirectory directory;
+    std::string image = directory.file("image");
+    std::string output = directory.file("out");
+    write_multi_platform_image(image);
+    ChangeRequest request = make_request("oci:" + image + ":multi",
+                                         "cap_chown+ep", {"/usr/bin/tool"});
+    request.platforms = {ocicap::parse_platform("linux/amd64")};
+    request.output = ocicap::parse_image_reference("oci:" + output);
+    ocicap::apply_changes(request);
+    check_valid(output);
+    CHECK(index_entries(output, "multi").size() == 3);
   }
 }

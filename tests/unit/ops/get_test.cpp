@@ -112,9 +112,7 @@ TEST_SUITE("GetCapabilities") {
                             "/usr/bin/gone", "/usr/bin/bad"}));
     CHECK(result.files.empty());
     std::string upper_layer =
-        ocicap::open_source_image(ocicap::parse_image_reference(name))
-            .manifest.layers()[1]
-            .digest.string();
+        ocicap::test::open_image(name).manifest.layers()[1].digest.string();
     CHECK(
         result.errors ==
         std::vector<std::string>{
@@ -130,13 +128,12 @@ TEST_SUITE("GetCapabilities") {
   TEST_CASE("reads what set wrote") {
     TempDirectory directory;
     std::string image = write_image(directory);
-    ocicap::SetRequest request;
+    ocicap::ChangeRequest request;
     request.image = ocicap::parse_image_reference("oci:" + image + ":app");
-    request.capability_text = "cap_setuid,cap_setgid+ep";
-    request.capabilities =
-        ocicap::parse_capability_text(request.capability_text);
-    request.paths = {"/usr/bin/plain", "/usr/bin/a"};
-    ocicap::set_capabilities(request);
+    CapabilitySet set =
+        ocicap::parse_capability_text("cap_setuid,cap_setgid+ep");
+    request.changes = {{"/usr/bin/plain", set}, {"/usr/bin/a", set}};
+    ocicap::apply_changes(request);
     GetResult result = ocicap::get_capabilities(make_request(
         "oci:" + image + ":app", {"/usr/bin/plain", "/usr/bin/a"}));
     REQUIRE(result.files.size() == 2);

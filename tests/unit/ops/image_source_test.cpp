@@ -29,7 +29,7 @@ ImageLayer small_layer(const ImageLayout& layout, const std::string& name) {
 }
 
 SourceImage open(const std::string& text) {
-  return ocicap::open_source_image(ocicap::parse_image_reference(text));
+  return ocicap::test::open_image(text);
 }
 
 std::string error_of(const std::string& text) {
@@ -77,6 +77,36 @@ Json manifest_json(const Descriptor& config,
               {"layers", layer_array}};
 }
 
+// Returns the descriptor of the first index.json entry.
+Descriptor open_manifest_descriptor(const ImageLayout& layout) {
+  return ImageLayout::open(layout.path()).index().manifests().at(0);
+}
+
+struct MultiPlatform {
+  Descriptor amd64;
+  Descriptor arm64;
+};
+
+// Writes ref "multi": an index of a linux/amd64 image, a linux/arm64/v8
+// image and a BuildKit-style attestation manifest.
+MultiPlatform write_multi_platform(ImageLayout& layout) {
+  MultiPlatform written{
+      ocicap::test::write_manifest(layout, {small_layer(layout, "amd64")}),
+      ocicap::test::write_manifest(layout, {small_layer(layout, "arm64")})};
+  written.amd64.platform = ocicap::Platform{"linux", "amd64", ""};
+  written.arm64.platform = ocicap::Platform{"linux", "arm64", "v8"};
+  Descriptor attestation =
+      ocicap::test::write_manifest(layout, {small_layer(layout, "sbom")});
+  attestation.platform = ocicap::Platform{"unknown", "unknown", ""};
+  attestation.annotations["vnd.docker.reference.type"] = "attestation-manifest";
+  attestation.annotations["vnd.docker.reference.digest"] =
+      written.amd64.digest.string();
+  Descriptor index = ocicap::test::write_index_blob(
+      layout, {written.amd64, written.arm64, attestation});
+  ocicap::test::add_to_index(layout, index, "multi");
+  return written;
+}
+
 } // namespace
 
 TEST_SUITE("ImageSource") {
@@ -87,8 +117,11 @@ TEST_SUITE("ImageSource") {
                                       small_layer(layout, "b")};
     Descriptor manifest = ocicap::test::write_image(layout, layers);
     SourceImage image = open("oci:" + directory.path());
-    CHECK(image.index_position == 0);
+    CHECK(ocicap::select_index_entry(
+              layout,
+              ocicap::parse_image_reference("oci:" + directory.path())) == 0);
     CHECK(image.manifest_descriptor.digest == manifest.digest);
+    CHECK_FALSE(image.platform.has_value());
     CHECK(image.manifest.layers().size() == 2);
     CHECK(image.config.diff_ids().size() == 2);
     CHECK(image.layout.path() == directory.path());
@@ -108,7 +141,9 @@ TEST_SUITE("ImageSource") {
     Descriptor second = ocicap::test::write_image(
         layout, {small_layer(layout, "b")}, ImageOptions{.ref = "second"});
     SourceImage image = open("oci:" + directory.path() + ":second");
-    CHECK(image.index_position == 1);
+    CHECK(ocicap::select_index_entry(
+              layout, ocicap::parse_image_reference("oci:" + directory.path() +
+                                                    ":second")) == 1);
     CHECK(image.manifest_descriptor.digest == second.digest);
   }
 
@@ -176,20 +211,85 @@ TEST_SUITE("ImageSource") {
               "/index.json: remove the duplicate annotation");
   }
 
-  TEST_CASE("rejects a multi-platform index") {
+  TEST_CASE("asks for a platform among several") {
     TempDirectory directory;
     ImageLayout layout = ImageLayout::create(directory.path());
-    Descriptor nested =
-        layout.put_blob(R"({"schemaVersion":2,"manifests":[]})",
-                        "application/vnd.oci.image.index.v1+json");
-    ImageIndex index = ImageIndex::empty();
-    index.set_ref("multi", nested);
-    layout.write_index(index);
+    write_multi_platform(layout);
     std::string text = "oci:" + directory.path() + ":multi";
     CHECK(error_of(text) ==
-          text + " is a multi-platform image index (" + nested.short_digest() +
-              "), which ocicap does not modify yet: copy one platform out "
-              "first, e.g. skopeo copy --override-arch ARCH");
+          text + " is a multi-platform image: choose one with --platform "
+                 "(platforms: linux/amd64, linux/arm64/v8)");
+  }
+
+  TEST_CASE("selects a platform") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    MultiPlatform written = write_multi_platform(layout);
+    std::string reference = "oci:" + directory.path() + ":multi";
+    SourceImage arm = ocicap::test::open_image(
+        reference, ocicap::Platform{"linux", "arm64", ""});
+    CHECK(arm.manifest_descriptor.digest == written.arm64.digest);
+    REQUIRE(arm.platform.has_value());
+    CHECK(arm.platform->string() == "linux/arm64/v8");
+    SourceImage amd = ocicap::test::open_image(
+        reference, ocicap::Platform{"linux", "amd64", ""});
+    CHECK(amd.manifest_descriptor.digest == written.amd64.digest);
+  }
+
+  TEST_CASE("names a platform the index lacks") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    write_multi_platform(layout);
+    std::string text = "oci:" + directory.path() + ":multi";
+    std::string message;
+    try {
+      ocicap::test::open_image(text, ocicap::Platform{"linux", "s390x", ""});
+    } catch (const Error& error) {
+      message = error.what();
+    }
+    CHECK(message == text + " is a multi-platform image without a single "
+                            "linux/s390x image: choose one with --platform "
+                            "(platforms: linux/amd64, linux/arm64/v8)");
+  }
+
+  TEST_CASE("skips attestations and follows nested indexes") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    Descriptor image =
+        ocicap::test::write_manifest(layout, {small_layer(layout, "a")});
+    image.platform = ocicap::Platform{"linux", "amd64", ""};
+    Descriptor attestation =
+        ocicap::test::write_manifest(layout, {small_layer(layout, "b")});
+    attestation.platform = ocicap::Platform{"unknown", "unknown", ""};
+    Descriptor inner =
+        ocicap::test::write_index_blob(layout, {image, attestation});
+    Descriptor outer = ocicap::test::write_index_blob(layout, {inner});
+    ocicap::test::add_to_index(layout, outer, "nested");
+    SourceImage opened = open("oci:" + directory.path() + ":nested");
+    CHECK(opened.manifest_descriptor.digest == image.digest);
+  }
+
+  TEST_CASE("read_source_image rejects other media types") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    Descriptor manifest =
+        ocicap::test::write_manifest(layout, {small_layer(layout, "a")});
+    manifest.media_type =
+        "application/vnd.docker.distribution.manifest.v1+json";
+    CHECK_THROWS_WITH_AS(
+        ocicap::read_source_image(layout, manifest),
+        ("manifest " + manifest.digest.string() +
+         " is a Docker schema 1 manifest, which ocicap does not support: "
+         "convert the image first, e.g. with skopeo copy --format oci")
+            .c_str(),
+        Error);
+    manifest.media_type = "application/x-unknown";
+    CHECK_THROWS_WITH_AS(ocicap::read_source_image(layout, manifest),
+                         ("unsupported manifest media type "
+                          "\"application/x-unknown\" for " +
+                          manifest.digest.string())
+                             .c_str(),
+                         Error);
   }
 
   TEST_CASE("names a missing manifest blob") {
@@ -242,10 +342,10 @@ TEST_SUITE("ImageSource") {
         layout, config_json({}).dump(),
         "application/vnd.oci.image.config.v1+json");
     put_manifest(layout, manifest_json(config, {layer.descriptor}));
+    Descriptor manifest = open_manifest_descriptor(layout);
     CHECK(error_of("oci:" + directory.path() + ":app") ==
-          "image oci:" + directory.path() +
-              ":app is inconsistent: its manifest lists 1 layers but its "
-              "config lists 0 diff IDs");
+          "manifest " + manifest.digest.string() +
+              " lists 1 layers but its config lists 0 diff IDs");
   }
 
   TEST_CASE("names a missing layer blob") {

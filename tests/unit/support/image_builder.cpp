@@ -34,6 +34,27 @@ Json descriptor_json(const Descriptor& descriptor) {
               {"size", descriptor.size}};
 }
 
+// Returns the descriptor with its platform and annotations, which
+// ImageIndex::append leaves out or replaces.
+Json full_descriptor_json(const Descriptor& descriptor) {
+  Json value = descriptor_json(descriptor);
+  if (descriptor.platform) {
+    value["platform"] =
+        Json{{"architecture", descriptor.platform->architecture},
+             {"os", descriptor.platform->os}};
+    if (!descriptor.platform->variant.empty()) {
+      value["platform"]["variant"] = descriptor.platform->variant;
+    }
+  }
+  if (!descriptor.annotations.empty()) {
+    value["annotations"] = Json::object();
+    for (const auto& [key, item] : descriptor.annotations) {
+      value["annotations"][key] = item;
+    }
+  }
+  return value;
+}
+
 // Checks that a blob exists with the size and sha256 its descriptor
 // declares; appends problems and returns the blob path when it exists.
 std::optional<std::string> check_blob(const std::string& layout,
@@ -80,6 +101,13 @@ void validate_image(const std::string& layout, const Json& entry,
   }
   auto manifest = read_json(*manifest_path, problems);
   if (!manifest) {
+    return;
+  }
+  if (manifest->contains("manifests")) {
+    // A nested image index: validate every image it lists.
+    for (const Json& child : (*manifest)["manifests"]) {
+      validate_image(layout, child, problems);
+    }
     return;
   }
   if (manifest->value("schemaVersion", 0) != 2) {
@@ -351,9 +379,9 @@ Descriptor store_raw_blob(const ImageLayout& layout, const std::string& data,
                     .size = static_cast<std::int64_t>(data.size())};
 }
 
-Descriptor write_image(ImageLayout& layout,
-                       const std::vector<ImageLayer>& layers,
-                       const ImageOptions& options) {
+Descriptor write_manifest(const ImageLayout& layout,
+                          const std::vector<ImageLayer>& layers,
+                          const ImageOptions& options) {
   bool docker = options.family == media_type::Family::docker;
   Json config = Json::object();
   config["created"] = options.created;
@@ -381,18 +409,49 @@ Descriptor write_image(ImageLayout& layout,
       layout, config.dump(),
       std::string(docker ? media_type::docker_config : media_type::oci_config));
   manifest["config"] = descriptor_json(config_descriptor);
-  Descriptor manifest_descriptor =
-      store_raw_blob(layout, manifest.dump(),
-                     std::string(docker ? media_type::docker_manifest
-                                        : media_type::oci_manifest));
-  ImageIndex index = layout.index();
-  if (options.ref) {
-    index.set_ref(*options.ref, manifest_descriptor);
-  } else {
-    index.append(manifest_descriptor);
+  return store_raw_blob(layout, manifest.dump(),
+                        std::string(docker ? media_type::docker_manifest
+                                           : media_type::oci_manifest));
+}
+
+Descriptor write_image(ImageLayout& layout,
+                       const std::vector<ImageLayer>& layers,
+                       const ImageOptions& options) {
+  Descriptor manifest = write_manifest(layout, layers, options);
+  add_to_index(layout, manifest, options.ref);
+  return manifest;
+}
+
+Descriptor write_index_blob(const ImageLayout& layout,
+                            const std::vector<Descriptor>& entries) {
+  Json index = Json{{"schemaVersion", 2},
+                    {"mediaType", media_type::oci_index},
+                    {"manifests", Json::array()}};
+  for (const Descriptor& entry : entries) {
+    index["manifests"].push_back(full_descriptor_json(entry));
   }
-  layout.write_index(index);
-  return manifest_descriptor;
+  return store_raw_blob(layout, index.dump(),
+                        std::string(media_type::oci_index));
+}
+
+void add_to_index(ImageLayout& layout, const Descriptor& descriptor,
+                  const std::optional<std::string>& ref) {
+  Json index = Json::parse(layout.index().serialize());
+  Descriptor entry = descriptor;
+  if (ref) {
+    entry.annotations["org.opencontainers.image.ref.name"] = *ref;
+  }
+  index["manifests"].push_back(full_descriptor_json(entry));
+  layout.write_index(ImageIndex::parse(index.dump(), "index.json"));
+}
+
+SourceImage open_image(const std::string& reference,
+                       const std::optional<Platform>& platform) {
+  ImageReference parsed = parse_image_reference(reference);
+  ImageLayout layout = ImageLayout::open(parsed.path);
+  std::size_t position = select_index_entry(layout, parsed);
+  return open_source_image(layout, layout.index().manifests().at(position),
+                           platform, parsed.string());
 }
 
 void decompress_blob(const std::string& blob_path,

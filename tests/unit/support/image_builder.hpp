@@ -8,6 +8,7 @@
 #include "ocicap/image_layout.hpp"
 #include "ocicap/layer.hpp"
 #include "ocicap/media_type.hpp"
+#include "ocicap/ops.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -78,11 +79,32 @@ struct ImageOptions {
   std::string user;
 };
 
+// Writes a config and manifest for `layers` and returns the manifest's
+// descriptor, without adding it to index.json.
+Descriptor write_manifest(const ImageLayout& layout,
+                          const std::vector<ImageLayer>& layers,
+                          const ImageOptions& options = {});
+
 // Writes a config and manifest for `layers`, adds the manifest to the
 // index (under options.ref when given) and returns its descriptor.
 Descriptor write_image(ImageLayout& layout,
                        const std::vector<ImageLayer>& layers,
                        const ImageOptions& options = {});
+
+// Stores an image index that lists `entries` with their platforms and
+// annotations, and returns its descriptor.
+Descriptor write_index_blob(const ImageLayout& layout,
+                            const std::vector<Descriptor>& entries);
+
+// Appends `descriptor` to index.json with its platform and annotations,
+// named `ref` when given.
+void add_to_index(ImageLayout& layout, const Descriptor& descriptor,
+                  const std::optional<std::string>& ref = {});
+
+// Opens the image an oci: reference names, as get does for a layout
+// directory: the index.json entry the ref selects, then `platform` below it.
+SourceImage open_image(const std::string& reference,
+                       const std::optional<Platform>& platform = {});
 
 // Decompresses the blob at `blob_path` with the gzip or zstd program (or
 // copies it) into `output_path`.
