@@ -8,6 +8,8 @@
 // recorded so that packing writes it back as the same kind of link.
 #pragma once
 
+#include "ocicap/media_type.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,19 +25,28 @@ struct ArchiveLink {
   bool hard = false;
 };
 
-// Extracts the tar stream on `fd` (plain, gzip or zstd) into `directory`
-// and returns its links. `source` names the archive in errors. A link
-// whose target is not a regular file of the archive is an error.
-std::vector<ArchiveLink> extract_archive(int fd, const std::string& directory,
-                                         const std::string& source);
+struct ExtractedArchive {
+  std::vector<ArchiveLink> links;
+  // The compression of the archive file itself.
+  media_type::Compression compression = media_type::Compression::none;
+  // Up to ten names of its entries, for messages about what it contains.
+  std::vector<std::string> sample_names;
+};
 
-// Writes `paths` (relative to `directory`, files only) as an uncompressed
-// tar stream to `fd`, after an entry for each parent directory. A path that
-// is one of `links` is written as that link; every other file gets mode
-// 0644, owner 0:0 and modification time `mtime`.
+// Extracts the tar stream on `fd` (plain, gzip or zstd) into `directory`.
+// `source` names the archive in errors. A link whose target is not a
+// regular file of the archive is an error.
+ExtractedArchive extract_archive(int fd, const std::string& directory,
+                                 const std::string& source);
+
+// Writes `paths` (relative to `directory`, files only) as a tar stream to
+// `fd`, compressed with `compression`, after an entry for each parent
+// directory. A path that is one of `links` is written as that link; every
+// other file gets mode 0644, owner 0:0 and modification time `mtime`.
 void write_archive(int fd, const std::string& directory,
                    const std::vector<std::string>& paths,
-                   const std::vector<ArchiveLink>& links, std::int64_t mtime,
+                   const std::vector<ArchiveLink>& links,
+                   media_type::Compression compression, std::int64_t mtime,
                    const std::string& target);
 
 } // namespace ocicap

@@ -55,6 +55,10 @@ public:
   // Removes entry `position`.
   void remove(std::size_t position);
 
+  // Sets annotation `key` of entry `position`.
+  void set_annotation(std::size_t position, const std::string& key,
+                      const std::string& value);
+
   std::string serialize() const;
 
 private:

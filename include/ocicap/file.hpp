@@ -75,11 +75,20 @@ public:
   // Like commit(), but names the file `final_path` instead.
   void commit_as(const std::string& final_path);
 
+  // Makes commit() give the file the permission bits and owner of the file
+  // at `path` (the one it replaces) instead of 0666 less the umask. The
+  // owner is kept only where the process may set it.
+  void keep_attributes_of(const std::string& path);
+
 private:
   std::string final_path_;
   std::string temporary_path_;
   FileDescriptor fd_;
   bool committed_ = false;
+  bool keep_attributes_ = false;
+  unsigned mode_ = 0;
+  unsigned uid_ = 0;
+  unsigned gid_ = 0;
 };
 
 // Replaces `path` with `data` through an AtomicFile.

@@ -48,4 +48,9 @@ std::string layer_type(Family family, Compression compression);
 
 std::string_view compression_name(Compression compression);
 
+// Returns whether layers of `type` may be absent from an image's storage:
+// OCI non-distributable and Docker foreign layers are fetched from the
+// URLs in their descriptors.
+bool is_foreign_layer(std::string_view type);
+
 } // namespace ocicap::media_type

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -102,8 +103,8 @@ void materialize_links(const std::vector<ArchiveLink>& links,
 
 } // namespace
 
-std::vector<ArchiveLink> extract_archive(int fd, const std::string& directory,
-                                         const std::string& source) {
+ExtractedArchive extract_archive(int fd, const std::string& directory,
+                                 const std::string& source) {
   std::unique_ptr<archive, ArchiveReadFree> reader(archive_read_new());
   archive_read_support_filter_gzip(reader.get());
   archive_read_support_filter_zstd(reader.get());
@@ -113,12 +114,19 @@ std::vector<ArchiveLink> extract_archive(int fd, const std::string& directory,
                 archive_message(reader.get()));
   }
   archive_entry* entry = nullptr;
-  std::vector<ArchiveLink> links;
+  ExtractedArchive result;
+  std::vector<ArchiveLink>& links = result.links;
   for (;;) {
     int status = archive_read_next_header(reader.get(), &entry);
     if (status == ARCHIVE_EOF) {
       materialize_links(links, directory, source);
-      return links;
+      int filter = archive_filter_code(reader.get(), 0);
+      result.compression = filter == ARCHIVE_FILTER_GZIP
+                               ? media_type::Compression::gzip
+                           : filter == ARCHIVE_FILTER_ZSTD
+                               ? media_type::Compression::zstd
+                               : media_type::Compression::none;
+      return result;
     }
     if (status < ARCHIVE_WARN) {
       throw Error("cannot read archive " + source + ": " +
@@ -128,6 +136,9 @@ std::vector<ArchiveLink> extract_archive(int fd, const std::string& directory,
     }
     std::string name = archive_entry_pathname(entry);
     std::string canonical = normalize_image_path(name);
+    if (result.sample_names.size() < 10) {
+      result.sample_names.push_back(name);
+    }
     TarEntry header(entry);
     if (canonical.empty() || header.type() == EntryType::directory) {
       make_directories(directory + "/" + canonical);
@@ -150,17 +161,49 @@ std::vector<ArchiveLink> extract_archive(int fd, const std::string& directory,
 
 void write_archive(int fd, const std::string& directory,
                    const std::vector<std::string>& paths,
-                   const std::vector<ArchiveLink>& links, std::int64_t mtime,
+                   const std::vector<ArchiveLink>& links,
+                   media_type::Compression compression, std::int64_t mtime,
                    const std::string& target) {
   std::unique_ptr<archive, ArchiveWriteFree> writer(archive_write_new());
   archive_write_set_format_pax_restricted(writer.get());
   archive_write_set_bytes_in_last_block(writer.get(), 1);
-  if (archive_write_open_fd(writer.get(), fd) != ARCHIVE_OK) {
+  if (compression == media_type::Compression::gzip) {
+    archive_write_add_filter_gzip(writer.get());
+    archive_write_set_filter_option(writer.get(), "gzip", "timestamp",
+                                    nullptr);
+  } else if (compression == media_type::Compression::zstd) {
+    archive_write_add_filter_zstd(writer.get());
+  }
+  // Writes go through write_fully, so a failure keeps its errno text
+  // ("No space left on device") instead of libarchive's "Write error".
+  struct Sink {
+    int fd;
+    std::string target;
+    std::optional<Error> error;
+  } sink{fd, target, std::nullopt};
+  auto write_callback = [](archive*, void* data, const void* buffer,
+                           std::size_t size) -> la_ssize_t {
+    auto* out = static_cast<Sink*>(data);
+    try {
+      write_fully(out->fd,
+                  std::string_view(static_cast<const char*>(buffer), size),
+                  out->target);
+      return static_cast<la_ssize_t>(size);
+    } catch (const Error& error) {
+      out->error = error;
+      return -1;
+    }
+  };
+  if (archive_write_open2(writer.get(), &sink, nullptr, write_callback,
+                          nullptr, nullptr) != ARCHIVE_OK) {
     throw Error("cannot write archive " + target + ": " +
                 archive_message(writer.get()));
   }
   auto check = [&](int status, const std::string& name) {
     if (status < ARCHIVE_WARN) {
+      if (sink.error) {
+        throw *sink.error;
+      }
       throw Error("cannot write " + name + " to archive " + target + ": " +
                   archive_message(writer.get()));
     }

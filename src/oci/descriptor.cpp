@@ -45,8 +45,15 @@ std::string Platform::string() const {
 }
 
 bool Platform::matches(const Platform& selector) const {
+  // As in containerd's platform matcher, arm64 without a variant is v8.
+  auto variant_of = [](const Platform& platform) {
+    if (platform.architecture == "arm64" && platform.variant.empty()) {
+      return std::string("v8");
+    }
+    return platform.variant;
+  };
   return os == selector.os && architecture == selector.architecture &&
-         (selector.variant.empty() || variant == selector.variant);
+         (selector.variant.empty() || variant_of(*this) == variant_of(selector));
 }
 
 Platform parse_platform(std::string_view text) {

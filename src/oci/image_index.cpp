@@ -85,6 +85,11 @@ void ImageIndex::remove(std::size_t position) {
   manifests.erase(manifests.begin() + static_cast<std::ptrdiff_t>(position));
 }
 
+void ImageIndex::set_annotation(std::size_t position, const std::string& key,
+                                const std::string& value) {
+  manifests_array(document_->value).at(position)["annotations"][key] = value;
+}
+
 std::string ImageIndex::serialize() const {
   return serialize_json(document_->value);
 }

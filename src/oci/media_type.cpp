@@ -80,6 +80,11 @@ std::string layer_type(Family family, Compression compression) {
   return "application/vnd.oci.image.layer.v1.tar";
 }
 
+bool is_foreign_layer(std::string_view type) {
+  return type.find(".nondistributable.") != std::string_view::npos ||
+         type.find(".foreign.") != std::string_view::npos;
+}
+
 std::string_view compression_name(Compression compression) {
   switch (compression) {
   case Compression::gzip:

@@ -34,9 +34,7 @@ std::string list_platforms(const std::vector<Descriptor>& entries) {
 // non-distributable layer may lack its blob: it is fetched from elsewhere.
 void check_layer_blobs(const ImageLayout& layout, const Manifest& manifest) {
   for (const Descriptor& layer : manifest.layers()) {
-    bool foreign =
-        layer.media_type.find("nondistributable") != std::string::npos ||
-        layer.media_type.find("foreign") != std::string::npos;
+    bool foreign = media_type::is_foreign_layer(layer.media_type);
     std::string path = layout.blob_path(layer.digest);
     if (!path_exists(path)) {
       if (foreign) {
@@ -58,6 +56,10 @@ void check_layer_blobs(const ImageLayout& layout, const Manifest& manifest) {
 Descriptor select_platform(const ImageLayout& layout, Descriptor descriptor,
                            const std::optional<Platform>& platform,
                            const std::string& image) {
+  if (platform && !media_type::is_index(descriptor.media_type)) {
+    throw Error("--platform applies to multi-platform images, and " + image +
+                " is a single image");
+  }
   while (media_type::is_index(descriptor.media_type)) {
     std::string bytes = add_context(
         "reading index " + descriptor.digest.string(),

@@ -72,6 +72,47 @@ std::string list_tags(const std::vector<DockerArchiveImage>& images) {
   return tags.empty() ? "none" : tags;
 }
 
+// Returns the image manifests below `descriptor` in index order, without
+// attestation manifests.
+std::vector<Descriptor> image_manifests(const ImageLayout& layout,
+                                        const Descriptor& descriptor) {
+  if (!media_type::is_index(descriptor.media_type)) {
+    return {descriptor};
+  }
+  ImageIndex index = ImageIndex::parse(layout.read_document(descriptor),
+                                       "index " + descriptor.digest.string());
+  std::vector<Descriptor> result;
+  for (const Descriptor& entry : index.manifests()) {
+    if (entry.is_attestation()) {
+      continue;
+    }
+    std::vector<Descriptor> below = image_manifests(layout, entry);
+    result.insert(result.end(), below.begin(), below.end());
+  }
+  return result;
+}
+
+Digest config_of(const ImageLayout& layout, const Descriptor& manifest) {
+  return Manifest::parse(layout.read_document(manifest), manifest.media_type,
+                         "manifest " + manifest.digest.string())
+      .config()
+      .digest;
+}
+
+// Returns the name Docker records in io.containerd.image.name: a short
+// name gets docker.io/library/ or docker.io/ in front.
+std::string full_image_name(const std::string& name) {
+  std::size_t slash = name.find('/');
+  if (slash == std::string::npos) {
+    return "docker.io/library/" + name;
+  }
+  std::string first = name.substr(0, slash);
+  bool is_registry = first.find('.') != std::string::npos ||
+                     first.find(':') != std::string::npos ||
+                     first == "localhost";
+  return is_registry ? name : "docker.io/" + name;
+}
+
 std::int64_t archive_mtime() {
   const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
   return epoch && *epoch ? std::strtoll(epoch, nullptr, 10) : 0;
@@ -119,20 +160,28 @@ void Workspace::unpack(const ImageReference& reference) {
   make_directories(archive_directory_);
   std::string label = reference.is_stream() ? "standard input"
                                             : reference.path;
+  ExtractedArchive extracted;
   if (reference.is_stream()) {
-    links_ = extract_archive(STDIN_FILENO, archive_directory_, label);
+    extracted = extract_archive(STDIN_FILENO, archive_directory_, label);
   } else {
     FileDescriptor fd = open_for_reading(reference.path);
-    links_ = extract_archive(fd.get(), archive_directory_, label);
+    extracted = extract_archive(fd.get(), archive_directory_, label);
   }
+  links_ = extracted.links;
+  compression_ = extracted.compression;
   bool has_docker = path_exists(archive_directory_ + "/manifest.json");
   bool has_oci = path_exists(archive_directory_ + "/oci-layout") &&
                  path_exists(archive_directory_ + "/index.json");
   if (transport_ == Transport::detect) {
     if (!has_docker && !has_oci) {
+      std::string names;
+      for (const std::string& name : extracted.sample_names) {
+        names += (names.empty() ? "" : ", ") + quote(name);
+      }
       throw Error("cannot tell what kind of image archive " + label +
                   " is: it has neither manifest.json (docker save) nor "
-                  "oci-layout and index.json (an OCI archive)");
+                  "oci-layout and index.json (an OCI archive); it contains " +
+                  (names.empty() ? std::string("no entries") : names));
     }
     transport_ = has_docker ? Transport::docker_archive
                             : Transport::oci_archive;
@@ -249,19 +298,14 @@ std::size_t Workspace::select_docker_image(const ImageLayout& layout) const {
                                          images[*chosen].config);
   std::vector<Descriptor> entries = layout.index().manifests();
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    if (!media_type::is_manifest(entries[i].media_type)) {
-      continue;
-    }
-    Manifest manifest =
-        Manifest::parse(layout.read_document(entries[i]),
-                        entries[i].media_type,
-                        "manifest " + entries[i].digest.string());
-    if (manifest.config().digest == config) {
-      return i;
+    // With Docker's containerd image store the entry is an image index,
+    // and the config belongs to one of its platforms.
+    for (const Descriptor& manifest : image_manifests(layout, entries[i])) {
+      if (config_of(layout, manifest) == config) {
+        return i;
+      }
     }
   }
-  // TODO: match the image manifests inside a multi-platform index, which
-  // Docker writes when its containerd image store saves such an image.
   throw Error("archive " + reference_.path + ": index.json has no image "
               "manifest with config " + config.string() +
               ", which manifest.json names");
@@ -291,29 +335,68 @@ void Workspace::update_docker_manifest(std::size_t position,
                                        const std::optional<std::string>& tag) {
   ImageLayout layout = ImageLayout::open(layout_path_);
   Descriptor new_top = layout.index().manifests()[position];
-  Manifest old_manifest = Manifest::parse(layout.read_document(old_top),
-                                          old_top.media_type, "manifest");
-  Manifest new_manifest = Manifest::parse(layout.read_document(new_top),
-                                          new_top.media_type, "manifest");
-  DockerArchiveImage updated{
-      .config = archive_path_for(new_manifest.config().digest, false)};
-  for (const Descriptor& layer : new_manifest.layers()) {
-    updated.layers.push_back(archive_path_for(layer.digest, true));
-  }
+  // Old and new image manifests pair up by position: a rewrite retargets
+  // index entries in place and drops only attestations.
+  std::vector<Descriptor> old_manifests = image_manifests(layout, old_top);
+  std::vector<Descriptor> new_manifests = image_manifests(layout, new_top);
   std::vector<DockerArchiveImage> images = docker_manifest_->images();
-  for (std::size_t i = 0; i < images.size(); ++i) {
-    Digest config = digest_of_archive_file(archive_directory_,
-                                           images[i].config);
-    if (config == old_manifest.config().digest) {
-      updated.repo_tags = tag ? std::vector<std::string>{*tag}
-                              : images[i].repo_tags;
-      docker_manifest_->update(i, updated);
+  for (std::size_t m = 0; m < old_manifests.size() && m < new_manifests.size();
+       ++m) {
+    Digest old_config = config_of(layout, old_manifests[m]);
+    Manifest manifest =
+        Manifest::parse(layout.read_document(new_manifests[m]),
+                        new_manifests[m].media_type, "manifest");
+    DockerArchiveImage updated{
+        .config = archive_path_for(manifest.config().digest, false)};
+    for (const Descriptor& layer : manifest.layers()) {
+      updated.layers.push_back(archive_path_for(layer.digest, true));
+    }
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      if (digest_of_archive_file(archive_directory_, images[i].config) ==
+          old_config) {
+        updated.repo_tags = tag ? std::vector<std::string>{*tag}
+                                : images[i].repo_tags;
+        docker_manifest_->update(i, updated);
+      }
     }
   }
   // The legacy `repositories` file still names the old top layer; docker
   // load and skopeo read manifest.json instead.
   write_file_atomically(archive_directory_ + "/manifest.json",
                         docker_manifest_->serialize());
+}
+
+// Keeps Docker 25's index.json in step with manifest.json: every entry that
+// named the old image (one per tag) names the new one, and with --tag the
+// chosen entry alone remains, annotated with the new name.
+void Workspace::update_docker_index(std::size_t position,
+                                    const Descriptor& old_top,
+                                    const std::optional<std::string>& tag) {
+  ImageLayout layout = ImageLayout::open(layout_path_);
+  ImageIndex index = layout.index();
+  std::vector<Descriptor> entries = index.manifests();
+  const Descriptor& new_top = entries[position];
+  for (std::size_t i = entries.size(); i-- > 0;) {
+    if (i == position || entries[i].digest != old_top.digest) {
+      continue;
+    }
+    if (tag) {
+      index.remove(i);
+    } else {
+      index.retarget(i, new_top);
+    }
+  }
+  if (tag) {
+    std::size_t chosen = position;
+    for (std::size_t i = 0; i < position; ++i) {
+      chosen -= entries[i].digest == old_top.digest ? 1 : 0;
+    }
+    index.set_annotation(chosen, "io.containerd.image.name",
+                         full_image_name(*tag));
+    index.set_annotation(chosen, std::string(ref_name_annotation),
+                         tag->substr(tag->rfind(':') + 1));
+  }
+  layout.write_index(index);
 }
 
 void Workspace::write_packed(int fd, const std::string& target) const {
@@ -331,8 +414,8 @@ void Workspace::write_packed(int fd, const std::string& target) const {
     paths.push_back(path);
   }
   std::sort(paths.begin(), paths.end());
-  write_archive(fd, archive_directory_, paths, links_, archive_mtime(),
-                target);
+  write_archive(fd, archive_directory_, paths, links_, compression_,
+                archive_mtime(), target);
 }
 
 void Workspace::pack(const std::string& target, std::size_t position,
@@ -343,12 +426,24 @@ void Workspace::pack(const std::string& target, std::size_t position,
   }
   if (transport_ == Transport::docker_archive) {
     update_docker_manifest(position, old_top, tag);
+    if (!classic_docker_) {
+      update_docker_index(position, old_top, tag);
+    }
   }
   if (target == "-") {
     write_packed(STDOUT_FILENO, "standard output");
     return;
   }
-  AtomicFile file(target);
+  // A symbolic link is kept, and the file it names is replaced.
+  std::string file_path = target;
+  std::error_code error;
+  if (std::filesystem::is_symlink(target, error)) {
+    file_path = std::filesystem::canonical(target).string();
+  }
+  AtomicFile file(file_path);
+  if (path_exists(file_path)) {
+    file.keep_attributes_of(file_path);
+  }
   write_packed(file.fd(), target);
   file.commit();
 }

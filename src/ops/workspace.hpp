@@ -48,6 +48,8 @@ private:
   std::size_t select_docker_image(const ImageLayout& layout) const;
   void update_docker_manifest(std::size_t position, const Descriptor& old_top,
                               const std::optional<std::string>& tag);
+  void update_docker_index(std::size_t position, const Descriptor& old_top,
+                           const std::optional<std::string>& tag);
   std::string archive_path_for(const Digest& digest, bool is_layer);
   void write_packed(int fd, const std::string& target) const;
 
@@ -60,6 +62,7 @@ private:
   bool classic_docker_ = false;
   std::optional<DockerArchiveManifest> docker_manifest_;
   std::vector<ArchiveLink> links_;
+  media_type::Compression compression_ = media_type::Compression::none;
   // For docker-archive: the archive path of each blob the archive names.
   std::map<std::string, std::string> blob_paths_;
 };

@@ -6,6 +6,11 @@
 namespace ocicap {
 
 std::string with_context(std::string_view context, std::string_view cause) {
+  // A cause that already starts with the context, as messages naming the
+  // same layer do, is not prefixed twice.
+  if (cause.starts_with(context) && cause.substr(context.size()).starts_with(":")) {
+    return std::string(cause);
+  }
   std::string message(context);
   message += ": ";
   message += cause;

@@ -190,11 +190,27 @@ void AtomicFile::write(std::string_view data) {
 
 void AtomicFile::commit() { commit_as(final_path_); }
 
+void AtomicFile::keep_attributes_of(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    throw_errno("cannot stat " + path, errno);
+  }
+  keep_attributes_ = true;
+  mode_ = st.st_mode & 07777;
+  uid_ = st.st_uid;
+  gid_ = st.st_gid;
+}
+
 void AtomicFile::commit_as(const std::string& final_path) {
-  // The mode follows the umask like any new file; mkostemp creates 0600.
+  // A new file's mode follows the umask; mkostemp creates 0600.
   mode_t mask = ::umask(0);
   ::umask(mask);
-  if (::fchmod(fd_.get(), 0666 & ~mask) != 0) {
+  mode_t mode = keep_attributes_ ? mode_ : 0666 & ~mask;
+  if (keep_attributes_ && ::fchown(fd_.get(), uid_, gid_) != 0 &&
+      errno != EPERM) {
+    throw_errno("cannot set the owner of " + temporary_path_, errno);
+  }
+  if (::fchmod(fd_.get(), mode) != 0) {
     throw_errno("cannot set the mode of " + temporary_path_, errno);
   }
   if (::fsync(fd_.get()) != 0) {
