@@ -1,6 +1,8 @@
 #include "ocicap/digest.hpp"
 
 #include "ocicap/error.hpp"
+#include "support/image_builder.hpp"
+#include "support/temp_directory.hpp"
 
 #include <doctest/doctest.h>
 #include <string>
@@ -156,6 +158,28 @@ TEST_SUITE("Hasher") {
     CHECK(ocicap::digest_of("abc").string() == "sha256:" + sha256_abc);
     CHECK(ocicap::digest_of("abc", DigestAlgorithm::sha512).encoded() ==
           sha512_abc);
+  }
+
+  TEST_CASE("digest_of_file matches sha256sum") {
+    ocicap::test::TempDirectory directory;
+    std::string path = directory.file("blob");
+    std::string data;
+    for (int i = 0; i < (5 << 19); ++i) {
+      data += static_cast<char>(i * 7 % 251);
+    }
+    ocicap::test::write_file(path, data);
+    CHECK(ocicap::digest_of_file(path).encoded() ==
+          ocicap::test::sha256sum_of(path));
+    ocicap::test::write_file(path, "");
+    CHECK(ocicap::digest_of_file(path).encoded() == sha256_empty);
+  }
+
+  TEST_CASE("digest_of_file names a missing file") {
+    ocicap::test::TempDirectory directory;
+    std::string path = directory.file("missing");
+    CHECK_THROWS_WITH_AS(
+        ocicap::digest_of_file(path),
+        ("cannot open " + path + ": No such file or directory").c_str(), Error);
   }
 
   TEST_CASE("openssl_version names OpenSSL") {

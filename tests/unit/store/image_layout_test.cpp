@@ -269,6 +269,30 @@ TEST_SUITE("ImageLayout") {
     CHECK(read_file(target.blob_path(digest)) == "x");
   }
 
+  TEST_CASE("import_file links a file as a blob") {
+    TempDirectory directory;
+    ImageLayout layout = make_layout(directory.file("layout"));
+    std::string file = directory.file("layer.tar");
+    write_file(file, "layer bytes");
+    Digest digest = ocicap::digest_of("layer bytes");
+    layout.import_file(file, digest);
+    CHECK(layout.has_blob(digest));
+    CHECK(inode_of(file) == inode_of(layout.blob_path(digest)));
+    layout.import_file(file, digest);
+    layout.remove_new_blobs();
+    CHECK_FALSE(layout.has_blob(digest));
+    CHECK(ocicap::path_exists(file));
+  }
+
+  TEST_CASE("import_file names a missing file") {
+    TempDirectory directory;
+    ImageLayout layout = make_layout(directory.file("layout"));
+    std::string file = directory.file("missing");
+    CHECK_THROWS_WITH_AS(
+        layout.import_file(file, ocicap::digest_of("x")),
+        ("cannot open " + file + ": No such file or directory").c_str(), Error);
+  }
+
   TEST_CASE("remove_new_blobs keeps blobs that existed") {
     TempDirectory directory;
     ImageLayout layout = make_layout(directory.path());

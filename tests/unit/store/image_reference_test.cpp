@@ -10,13 +10,26 @@
 using ocicap::Error;
 using ocicap::ImageReference;
 using ocicap::parse_image_reference;
+using ocicap::Transport;
+
+namespace {
+
+std::string empty_path_message(const std::string& text) {
+  return "invalid image reference \"" + text +
+         "\": the path is empty; expected oci:DIR[:REF], "
+         "oci-archive:FILE[:REF] or docker-archive:FILE[:NAME:TAG]";
+}
+
+} // namespace
 
 TEST_SUITE("ImageReference") {
   TEST_CASE("parses a layout without ref") {
     ImageReference reference = parse_image_reference("oci:/srv/image");
-    CHECK(reference.transport == ocicap::Transport::oci);
+    CHECK(reference.transport == Transport::oci);
     CHECK(reference.path == "/srv/image");
     CHECK_FALSE(reference.ref.has_value());
+    CHECK_FALSE(reference.is_archive());
+    CHECK_FALSE(reference.is_stream());
     CHECK(reference.string() == "oci:/srv/image");
   }
 
@@ -35,6 +48,69 @@ TEST_SUITE("ImageReference") {
           std::optional<std::string>("registry.example:5000/app:tag"));
   }
 
+  TEST_CASE("parses archive transports") {
+    ImageReference oci_archive =
+        parse_image_reference("oci-archive:/tmp/image.tar:app");
+    CHECK(oci_archive.transport == Transport::oci_archive);
+    CHECK(oci_archive.path == "/tmp/image.tar");
+    CHECK(oci_archive.ref == std::optional<std::string>("app"));
+    CHECK(oci_archive.is_archive());
+
+    ImageReference docker_archive =
+        parse_image_reference("docker-archive:saved.tar:library/app:1.2");
+    CHECK(docker_archive.transport == Transport::docker_archive);
+    CHECK(docker_archive.path == "saved.tar");
+    CHECK(docker_archive.ref == std::optional<std::string>("library/app:1.2"));
+    CHECK(docker_archive.is_archive());
+    CHECK(docker_archive.string() ==
+          "docker-archive:saved.tar:library/app:1.2");
+  }
+
+  TEST_CASE("reads archives from standard input") {
+    for (std::string text : {"oci-archive:-", "docker-archive:-"}) {
+      CAPTURE(text);
+      ImageReference reference = parse_image_reference(text);
+      CHECK(reference.is_stream());
+      CHECK(reference.string() == text);
+    }
+  }
+
+  TEST_CASE("rejects standard input for a layout") {
+    CHECK_THROWS_WITH_AS(
+        parse_image_reference("oci:-"),
+        "invalid image reference \"oci:-\": \"-\" (standard input) is for "
+        "archives; use oci-archive:- or docker-archive:-",
+        Error);
+  }
+
+  TEST_CASE("rejects a docker-archive name without tag") {
+    CHECK_THROWS_WITH_AS(
+        parse_image_reference("docker-archive:saved.tar:app"),
+        "invalid image name \"app\" in \"docker-archive:saved.tar:app\": a "
+        "docker-archive reference is NAME:TAG, e.g. app:1",
+        Error);
+  }
+
+  TEST_CASE("detects the kind of a bare path") {
+    for (std::string text : {"/srv/image", "image.tar", "image:tag",
+                             "OCI:/srv/image", "./docker:x"}) {
+      CAPTURE(text);
+      ImageReference reference = parse_image_reference(text);
+      CHECK(reference.transport == Transport::detect);
+      CHECK(reference.path == text);
+      CHECK_FALSE(reference.ref.has_value());
+      CHECK(reference.string() == text);
+    }
+  }
+
+  TEST_CASE("transport_name names each transport") {
+    CHECK(ocicap::transport_name(Transport::oci) == "oci");
+    CHECK(ocicap::transport_name(Transport::oci_archive) == "oci-archive");
+    CHECK(ocicap::transport_name(Transport::docker_archive) ==
+          "docker-archive");
+    CHECK(ocicap::transport_name(Transport::detect).empty());
+  }
+
   TEST_CASE("accepts ref characters of the annotation grammar") {
     for (std::string ref :
          {"latest", "v1.0", "a_b", "a-b", "a:b", "a@b", "a+b", "a/b", "A9",
@@ -46,7 +122,8 @@ TEST_SUITE("ImageReference") {
   }
 
   TEST_CASE("round trips through string") {
-    for (std::string text : {"oci:d", "oci:/a/b:ref", "oci:d:a:b"}) {
+    for (std::string text : {"oci:d", "oci:/a/b:ref", "oci:d:a:b",
+                             "oci-archive:f.tar", "docker-archive:f.tar:a:b"}) {
       CAPTURE(text);
       CHECK(parse_image_reference(text).string() == text);
     }
@@ -54,41 +131,25 @@ TEST_SUITE("ImageReference") {
 
   TEST_CASE("names unsupported transports") {
     for (std::string transport :
-         {"oci-archive", "docker-archive", "docker", "docker-daemon",
-          "containers-storage", "dir"}) {
+         {"docker", "docker-daemon", "containers-storage", "dir"}) {
       std::string text = transport + ":somewhere";
       CAPTURE(text);
-      CHECK_THROWS_WITH_AS(
-          parse_image_reference(text),
-          ("transport \"" + transport + ":\" in \"" + text +
-           "\" is not supported yet: copy the image to an OCI layout first, "
-           "e.g. skopeo copy " +
-           text + " oci:DIR:REF")
-              .c_str(),
-          Error);
-    }
-  }
-
-  TEST_CASE("rejects text without the oci transport") {
-    for (std::string text :
-         {"/srv/image", "", "OCI:/srv/image", "oc:x", "image:tag"}) {
-      CAPTURE(text);
-      CHECK_THROWS_WITH_AS(
-          parse_image_reference(text),
-          ("invalid image reference \"" + text + "\": expected oci:DIR[:REF]")
-              .c_str(),
-          Error);
-    }
-  }
-
-  TEST_CASE("rejects an empty directory") {
-    for (std::string text : {"oci:", "oci::ref"}) {
-      CAPTURE(text);
       CHECK_THROWS_WITH_AS(parse_image_reference(text),
-                           ("invalid image reference \"" + text +
-                            "\": the layout directory is empty")
+                           ("transport \"" + transport + ":\" in \"" + text +
+                            "\" is not supported: copy the image to an OCI "
+                            "layout first, e.g. skopeo copy " +
+                            text + " oci:DIR:REF")
                                .c_str(),
                            Error);
+    }
+  }
+
+  TEST_CASE("rejects an empty path") {
+    for (std::string text :
+         {"", "oci:", "oci::ref", "oci-archive:", "docker-archive::a:b"}) {
+      CAPTURE(text);
+      CHECK_THROWS_WITH_AS(parse_image_reference(text),
+                           empty_path_message(text).c_str(), Error);
     }
   }
 

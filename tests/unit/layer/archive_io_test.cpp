@@ -1,0 +1,311 @@
+#include "ocicap/archive_io.hpp"
+
+#include "ocicap/error.hpp"
+#include "ocicap/file.hpp"
+#include "support/printers.hpp"
+#include "support/temp_directory.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+using ocicap::ArchiveLink;
+using ocicap::Error;
+using ocicap::FileDescriptor;
+using ocicap::test::read_file;
+using ocicap::test::TempDirectory;
+using ocicap::test::write_file;
+
+namespace {
+
+// One entry of an archive a test writes with libarchive, which stores
+// names and link targets exactly as given, "../" and "/" included.
+struct RawEntry {
+  std::string name;
+  unsigned type = AE_IFREG;
+  std::string content;
+  std::string symlink;
+  std::string hardlink;
+};
+
+void write_raw_archive(const std::string& path,
+                       const std::vector<RawEntry>& entries) {
+  archive* writer = archive_write_new();
+  archive_write_set_format_pax_restricted(writer);
+  REQUIRE(archive_write_open_filename(writer, path.c_str()) == ARCHIVE_OK);
+  for (const RawEntry& item : entries) {
+    archive_entry* entry = archive_entry_new();
+    archive_entry_set_pathname(entry, item.name.c_str());
+    archive_entry_set_filetype(entry, item.type);
+    archive_entry_set_perm(entry, item.type == AE_IFDIR ? 0755 : 0644);
+    if (!item.symlink.empty()) {
+      archive_entry_set_symlink(entry, item.symlink.c_str());
+    }
+    if (!item.hardlink.empty()) {
+      archive_entry_set_hardlink(entry, item.hardlink.c_str());
+    }
+    archive_entry_set_size(entry, static_cast<la_int64_t>(item.content.size()));
+    REQUIRE(archive_write_header(writer, entry) == ARCHIVE_OK);
+    if (!item.content.empty()) {
+      archive_write_data(writer, item.content.data(), item.content.size());
+    }
+    archive_entry_free(entry);
+  }
+  archive_write_close(writer);
+  archive_write_free(writer);
+}
+
+std::vector<ArchiveLink> extract(const std::string& archive_path,
+                                 const std::string& directory) {
+  FileDescriptor fd = ocicap::open_for_reading(archive_path);
+  ocicap::make_directories(directory);
+  return ocicap::extract_archive(fd.get(), directory, "test.tar");
+}
+
+std::string error_of(const std::string& archive_path,
+                     const std::string& directory) {
+  try {
+    extract(archive_path, directory);
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "(no Error thrown)";
+}
+
+std::set<std::string> list_tree(const std::string& path) {
+  std::set<std::string> names;
+  for (const auto& item : std::filesystem::recursive_directory_iterator(path)) {
+    names.insert(std::filesystem::relative(item.path(), path).generic_string());
+  }
+  return names;
+}
+
+ino_t inode_of(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::lstat(path.c_str(), &st) == 0);
+  return st.st_ino;
+}
+
+struct ReadBack {
+  std::string name;
+  unsigned type;
+  unsigned mode;
+  std::int64_t mtime;
+  std::string link;
+  std::string content;
+};
+
+std::vector<ReadBack> read_archive(const std::string& path) {
+  archive* reader = archive_read_new();
+  archive_read_support_format_tar(reader);
+  REQUIRE(archive_read_open_filename(reader, path.c_str(), 10240) ==
+          ARCHIVE_OK);
+  std::vector<ReadBack> entries;
+  archive_entry* entry = nullptr;
+  while (archive_read_next_header(reader, &entry) == ARCHIVE_OK) {
+    const char* link = archive_entry_hardlink(entry);
+    if (link == nullptr) {
+      link = archive_entry_symlink(entry);
+    }
+    ReadBack item{archive_entry_pathname(entry),
+                  archive_entry_filetype(entry),
+                  archive_entry_perm(entry),
+                  archive_entry_mtime(entry),
+                  link ? link : "",
+                  ""};
+    char buffer[4096];
+    la_ssize_t n;
+    while ((n = archive_read_data(reader, buffer, sizeof buffer)) > 0) {
+      item.content.append(buffer, static_cast<std::size_t>(n));
+    }
+    entries.push_back(item);
+  }
+  archive_read_free(reader);
+  return entries;
+}
+
+} // namespace
+
+TEST_SUITE("ArchiveIo") {
+  TEST_CASE("extracts files GNU tar wrote") {
+    TempDirectory directory;
+    std::string source = directory.file("source");
+    ocicap::make_directories(source + "/blobs/sha256");
+    write_file(source + "/oci-layout", "layout");
+    write_file(source + "/blobs/sha256/aa", std::string("bin\0ary", 7));
+    for (std::string compression : {"", "--gzip", "--zstd"}) {
+      CAPTURE(compression);
+      std::string tar = directory.file("archive" + compression + ".tar");
+      REQUIRE(ocicap::test::run_command(
+                  "tar " + compression + " -C " +
+                  ocicap::test::shell_quote(source) + " -cf " +
+                  ocicap::test::shell_quote(tar) + " .") == 0);
+      std::string target = directory.file("out" + compression);
+      CHECK(extract(tar, target).empty());
+      CHECK(read_file(target + "/oci-layout") == "layout");
+      CHECK(read_file(target + "/blobs/sha256/aa") ==
+            std::string("bin\0ary", 7));
+    }
+  }
+
+  TEST_CASE("keeps names inside the directory") {
+    TempDirectory directory;
+    std::string tar = directory.file("evil.tar");
+    write_raw_archive(tar, {{.name = "../../escape", .content = "1"},
+                            {.name = "/absolute/file", .content = "2"},
+                            {.name = "a/../../b", .content = "3"},
+                            {.name = "./c/./d", .content = "4"}});
+    std::string target = directory.file("out");
+    extract(tar, target);
+    CHECK(list_tree(target) == std::set<std::string>{"escape", "absolute",
+                                                     "absolute/file", "b", "c",
+                                                     "c/d"});
+    CHECK(list_tree(directory.path()).size() == list_tree(target).size() + 2);
+    CHECK(read_file(target + "/escape") == "1");
+    CHECK(read_file(target + "/b") == "3");
+  }
+
+  TEST_CASE("turns links into hard links") {
+    TempDirectory directory;
+    std::string tar = directory.file("links.tar");
+    write_raw_archive(tar,
+                      {{.name = "layers/1/layer.tar", .content = "layer"},
+                       {.name = "layers/2/layer.tar",
+                        .type = AE_IFLNK,
+                        .symlink = "../1/layer.tar"},
+                       {.name = "absolute",
+                        .type = AE_IFLNK,
+                        .symlink = "/layers/1/layer.tar"},
+                       {.name = "hard", .hardlink = "layers/1/layer.tar"},
+                       {.name = "chain", .type = AE_IFLNK, .symlink = "hard"}});
+    std::string target = directory.file("out");
+    std::vector<ArchiveLink> links = extract(tar, target);
+    REQUIRE(links.size() == 4);
+    CHECK(links[0].name == "layers/2/layer.tar");
+    CHECK(links[0].target == "../1/layer.tar");
+    CHECK_FALSE(links[0].hard);
+    CHECK(links[2].name == "hard");
+    CHECK(links[2].hard);
+    ino_t file = inode_of(target + "/layers/1/layer.tar");
+    for (std::string name :
+         {"layers/2/layer.tar", "absolute", "hard", "chain"}) {
+      CAPTURE(name);
+      struct stat st {};
+      REQUIRE(::lstat((target + "/" + name).c_str(), &st) == 0);
+      CHECK(S_ISREG(st.st_mode));
+      CHECK(st.st_ino == file);
+    }
+  }
+
+  TEST_CASE("rejects links to files outside the archive") {
+    for (std::string link_target :
+         {"../../../../etc/passwd", "/etc/passwd", "missing", "dir"}) {
+      CAPTURE(link_target);
+      TempDirectory directory;
+      std::string tar = directory.file("link.tar");
+      write_raw_archive(
+          tar, {{.name = "dir", .type = AE_IFDIR},
+                {.name = "link", .type = AE_IFLNK, .symlink = link_target}});
+      CHECK(error_of(tar, directory.file("out")) ==
+            "archive test.tar contains the link \"link\" to \"" + link_target +
+                "\", which is not a regular file of the archive");
+    }
+  }
+
+  TEST_CASE("rejects a loop of links") {
+    TempDirectory directory;
+    std::string tar = directory.file("loop.tar");
+    write_raw_archive(tar, {{.name = "a", .type = AE_IFLNK, .symlink = "b"},
+                            {.name = "b", .type = AE_IFLNK, .symlink = "a"}});
+    std::string message = error_of(tar, directory.file("out"));
+    CAPTURE(message);
+    CHECK(message.ends_with(", which is not a regular file of the archive"));
+  }
+
+  TEST_CASE("rejects special files") {
+    TempDirectory directory;
+    std::string tar = directory.file("fifo.tar");
+    write_raw_archive(tar, {{.name = "pipe", .type = AE_IFIFO}});
+    CHECK(error_of(tar, directory.file("out")) ==
+          "archive test.tar contains \"pipe\", a FIFO: image archives hold "
+          "only regular files and directories");
+  }
+
+  TEST_CASE("rejects input that is not a tar") {
+    TempDirectory directory;
+    std::string path = directory.file("junk");
+    write_file(path, std::string(4096, 'x'));
+    std::string message = error_of(path, directory.file("out"));
+    CAPTURE(message);
+    CHECK(message.starts_with("cannot read archive test.tar: "));
+  }
+
+  TEST_CASE("keeps the last of duplicate files") {
+    TempDirectory directory;
+    std::string tar = directory.file("dup.tar");
+    write_raw_archive(tar, {{.name = "f", .content = "first"},
+                            {.name = "f", .content = "second"}});
+    std::string target = directory.file("out");
+    extract(tar, target);
+    CHECK(read_file(target + "/f") == "second");
+  }
+
+  TEST_CASE("write_archive writes files, directories and links") {
+    TempDirectory directory;
+    std::string source = directory.file("source");
+    ocicap::make_directories(source + "/blobs/sha256");
+    write_file(source + "/index.json", "{}");
+    write_file(source + "/blobs/sha256/aa", "blob");
+    std::string tar = directory.file("out.tar");
+    {
+      FileDescriptor fd(
+          ::open(tar.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+      ocicap::write_archive(
+          fd.get(), source,
+          {"index.json", "blobs/sha256/aa", "old/layer.tar", "hard"},
+          {{"old/layer.tar", "../blobs/sha256/aa", false},
+           {"hard", "blobs/sha256/aa", true}},
+          1700000000, tar);
+    }
+    std::vector<ReadBack> entries = read_archive(tar);
+    std::vector<std::string> names;
+    for (const ReadBack& entry : entries) {
+      names.push_back(entry.name);
+      CHECK(entry.mtime == 1700000000);
+    }
+    CHECK(names == std::vector<std::string>{"blobs/", "blobs/sha256/", "old/",
+                                            "index.json", "blobs/sha256/aa",
+                                            "old/layer.tar", "hard"});
+    CHECK(entries[3].content == "{}");
+    CHECK(entries[3].mode == 0644);
+    CHECK(entries[4].content == "blob");
+    CHECK(entries[5].type == AE_IFLNK);
+    CHECK(entries[5].link == "../blobs/sha256/aa");
+    CHECK(entries[6].link == "blobs/sha256/aa");
+
+    std::string target = directory.file("extracted");
+    std::vector<ArchiveLink> links = extract(tar, target);
+    CHECK(links.size() == 2);
+    CHECK(read_file(target + "/old/layer.tar") == "blob");
+    CHECK(read_file(target + "/hard") == "blob");
+  }
+
+  TEST_CASE("write_archive names a missing file") {
+    TempDirectory directory;
+    std::string tar = directory.file("out.tar");
+    FileDescriptor fd(
+        ::open(tar.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    std::string missing = directory.path() + "/missing";
+    CHECK_THROWS_WITH_AS(
+        ocicap::write_archive(fd.get(), directory.path(), {"missing"}, {}, 0,
+                              tar),
+        ("cannot open " + missing + ": No such file or directory").c_str(),
+        Error);
+  }
+}
