@@ -100,6 +100,21 @@ struct ImageLayer {
   Digest diff_id;
 };
 
+// Receiver of the progress of layer reads, for a display on a terminal.
+// LayerReader calls it on the thread that reads the layer, after every
+// chunk of about 256 KiB of uncompressed data, so it must be cheap.
+class ReadProgress {
+public:
+  virtual ~ReadProgress() = default;
+  // `bytes_read` of the blob's descriptor.size bytes have been read.
+  virtual void layer_progress(const Descriptor& descriptor,
+                              std::int64_t bytes_read) = 0;
+};
+
+// Installs `progress` for the LayerReaders created afterwards; nullptr
+// removes it. The command line installs one before it runs a command.
+void set_read_progress(ReadProgress* progress);
+
 // Streams the entries of one layer blob. A worker thread reads, hashes and
 // decompresses the blob (see LayerStream) while this object hashes the
 // uncompressed stream for the diff ID and parses the tar. finish() reads
@@ -133,7 +148,7 @@ public:
   // diff ID matches the blob and that the compressor framed it correctly.
   void finish_blob_only();
 
-  // Compressed bytes read so far; may be called from any thread.
+  // Compressed bytes read so far.
   std::int64_t compressed_bytes_read() const;
 
 private:
@@ -145,8 +160,11 @@ private:
   [[noreturn]] void throw_after_digest_check(const std::string& message);
   void verify_blob();
 
+  void report_progress();
+
   ImageLayer layer_;
   std::string label_;
+  ReadProgress* progress_;
   Hasher diff_id_hasher_;
   std::vector<char> data_buffer_;
   // The blob flows through `stream_`, then through this object, where it

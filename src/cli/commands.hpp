@@ -24,12 +24,19 @@ struct CommonOptions {
 
 void add_common_options(CLI::App& command, CommonOptions& options);
 
-// Prints one line per layer read to stderr when verbose.
+// Prints one line per layer read to stderr when verbose, and a total of
+// the layers, bytes and seconds when destroyed.
 class VerboseObserver : public ReadObserver {
 public:
+  ~VerboseObserver() override;
   void layer_read(std::size_t layer, std::size_t layer_count,
                   const Descriptor& descriptor, std::int64_t compressed_bytes,
                   double seconds) override;
+
+private:
+  std::size_t layers_read_ = 0;
+  std::int64_t bytes_read_ = 0;
+  double seconds_ = 0;
 };
 
 // Prints warnings (unless quiet), one line per file changed, then the new

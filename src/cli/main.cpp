@@ -1,6 +1,7 @@
 // ocicap: set and read Linux file capabilities in container images.
 
 #include "commands.hpp"
+#include "progress.hpp"
 
 #include "ocicap/capability_set.hpp"
 #include "ocicap/digest.hpp"
@@ -9,6 +10,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 namespace ocicap::cli {
 
@@ -22,17 +24,33 @@ void VerboseObserver::layer_read(std::size_t layer, std::size_t layer_count,
                                  const Descriptor& descriptor,
                                  std::int64_t compressed_bytes,
                                  double seconds) {
+  clear_terminal_progress();
   std::fprintf(stderr,
                "ocicap: read layer %zu/%zu %s: %lld bytes in %.3f s\n",
                layer + 1, layer_count, descriptor.digest.string().c_str(),
                static_cast<long long>(compressed_bytes), seconds);
+  layers_read_ += 1;
+  bytes_read_ += compressed_bytes;
+  seconds_ += seconds;
+}
+
+VerboseObserver::~VerboseObserver() {
+  if (layers_read_ == 0) {
+    return;
+  }
+  std::fprintf(stderr,
+               "ocicap: read %zu layers: %lld bytes in %.3f s (%.1f MiB/s)\n",
+               layers_read_, static_cast<long long>(bytes_read_), seconds_,
+               seconds_ > 0 ? bytes_read_ / seconds_ / (1024.0 * 1024.0) : 0);
 }
 
 void print_error(const std::string& message) {
+  clear_terminal_progress();
   std::cerr << "ocicap: error: " << message << '\n';
 }
 
 void print_warning(const std::string& message) {
+  clear_terminal_progress();
   std::cerr << "ocicap: warning: " << message << '\n';
 }
 
@@ -67,6 +85,12 @@ int run(int argc, char** argv) {
                 " (run 'ocicap --help' for usage)");
     return exit_usage;
   }
+
+  // Progress of long reads goes to a terminal only, and not with --quiet.
+  const CLI::App* command = app.get_subcommands().front();
+  const CLI::Option* quiet = command->get_option_no_throw("--quiet");
+  std::unique_ptr<TerminalProgress> progress =
+      start_terminal_progress(quiet != nullptr && quiet->count() > 0);
 
   try {
     if (app.got_subcommand("set")) {

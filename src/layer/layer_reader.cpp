@@ -4,12 +4,15 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <atomic>
 #include <cerrno>
 
 namespace ocicap {
 namespace {
 
 constexpr std::size_t read_buffer_size = 256 << 10;
+
+std::atomic<ReadProgress*> installed_progress{nullptr};
 
 media_type::Compression layer_compression(const Descriptor& descriptor) {
   auto layer_type = media_type::classify_layer(descriptor.media_type);
@@ -23,8 +26,13 @@ media_type::Compression layer_compression(const Descriptor& descriptor) {
 
 } // namespace
 
+void set_read_progress(ReadProgress* progress) {
+  installed_progress.store(progress);
+}
+
 LayerReader::LayerReader(const ImageLayout& layout, const ImageLayer& layer)
     : layer_(layer), label_("layer " + layer.descriptor.digest.string()),
+      progress_(installed_progress.load()),
       diff_id_hasher_(layer.diff_id.algorithm()),
       data_buffer_(read_buffer_size) {
   media_type::Compression compression = add_context(
@@ -59,7 +67,15 @@ std::string_view LayerReader::decompress() {
   std::string_view data =
       add_context(label_, [&] { return stream_->next(); });
   diff_id_hasher_.update(data);
+  report_progress();
   return data;
+}
+
+void LayerReader::report_progress() {
+  if (progress_ != nullptr) {
+    progress_->layer_progress(layer_.descriptor,
+                              stream_->compressed_bytes_read());
+  }
 }
 
 ssize_t LayerReader::read_uncompressed(archive* reader, void* self,
@@ -81,6 +97,7 @@ ssize_t LayerReader::read_uncompressed(archive* reader, void* self,
 
 void LayerReader::verify_blob() {
   add_context(label_, [&] { stream_->verify_blob(); });
+  report_progress();
 }
 
 void LayerReader::throw_after_digest_check(const std::string& message) {

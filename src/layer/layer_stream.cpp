@@ -4,6 +4,10 @@
 
 #include "ocicap/error.hpp"
 
+#include <algorithm>
+#include <cerrno>
+#include <unistd.h>
+
 namespace ocicap {
 
 namespace {
@@ -16,8 +20,9 @@ LayerStream::LayerStream(FileDescriptor fd, std::string path,
                          const Descriptor& descriptor,
                          media_type::Compression compression)
     : fd_(std::move(fd)), path_(std::move(path)), compression_(compression),
+      compressed_buffer_(buffer_size),
       counter_(descriptor.digest, descriptor.size),
-      compressed_buffer_(buffer_size) {
+      hash_buffer_(buffer_size) {
   for (std::size_t index = 0; index < buffer_count; ++index) {
     chunks_[index].data.resize(buffer_size);
     free_.push_back(index);
@@ -73,6 +78,7 @@ void LayerStream::produce() {
       }
       chunk.size += n;
     }
+    chunk.compressed_end = bytes_read_.load();
     publish(index);
     if (chunk.last) {
       return;
@@ -83,10 +89,8 @@ void LayerStream::produce() {
 std::string_view LayerStream::read_compressed() {
   std::size_t n = read_fully(fd_.get(), compressed_buffer_.data(),
                              compressed_buffer_.size(), path_);
-  std::string_view data(compressed_buffer_.data(), n);
-  counter_.update(data);
-  bytes_read_.store(counter_.count());
-  return data;
+  bytes_read_.fetch_add(static_cast<std::int64_t>(n));
+  return std::string_view(compressed_buffer_.data(), n);
 }
 
 std::size_t LayerStream::acquire_free_chunk() {
@@ -129,9 +133,34 @@ std::string_view LayerStream::next() {
   }
   held_ = filled_.front();
   filled_.pop_front();
+  lock.unlock();
   const Chunk& chunk = chunks_[held_];
   ended_ = chunk.last;
+  hash_compressed(chunk.compressed_end);
   return std::string_view(chunk.data.data(), chunk.size);
+}
+
+void LayerStream::hash_compressed(std::int64_t end) {
+  while (end < 0 || hashed_ < end) {
+    std::size_t wanted = hash_buffer_.size();
+    if (end >= 0) {
+      wanted = std::min<std::size_t>(wanted,
+                                     static_cast<std::size_t>(end - hashed_));
+    }
+    ssize_t n;
+    do {
+      n = ::pread(fd_.get(), hash_buffer_.data(), wanted, hashed_);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      throw_errno("cannot read " + path_, errno);
+    }
+    if (n == 0) {
+      return;
+    }
+    counter_.update(std::string_view(hash_buffer_.data(),
+                                     static_cast<std::size_t>(n)));
+    hashed_ += n;
+  }
 }
 
 void LayerStream::verify_blob() {
@@ -141,13 +170,8 @@ void LayerStream::verify_blob() {
   verified_ = true;
   ended_ = true;
   stop_worker();
-  // The worker has ended, so this thread owns the descriptor and the
-  // counter. Hashing the rest of the blob is much cheaper than inflating it.
-  while (std::size_t n = read_fully(fd_.get(), compressed_buffer_.data(),
-                                    compressed_buffer_.size(), path_)) {
-    counter_.update(std::string_view(compressed_buffer_.data(), n));
-    bytes_read_.store(counter_.count());
-  }
+  // Hashing the rest of the blob is much cheaper than inflating it.
+  hash_compressed(-1);
   counter_.verify();
 }
 

@@ -1,10 +1,13 @@
 // The uncompressed stream of one layer blob, produced on a worker thread.
-// The worker reads the blob, counts and hashes it against its descriptor,
-// and decompresses it into a ring of buffers; the consumer takes the
-// buffers in order. Decompression, the most expensive step, then runs on
-// one core while the consumer hashes the uncompressed bytes and parses the
-// tar on another. Memory per stream: buffer_count * buffer_size bytes plus
-// the decompressor's state (about 85 KiB for gzip, 130 KiB for zstd).
+// The worker reads the blob and decompresses it into a ring of buffers;
+// the consumer takes the buffers in order and hashes the compressed bytes
+// the worker has read so far, reading them again with pread() from the
+// page cache. Decompression, the most expensive step, then runs on one
+// core while the consumer hashes the blob for its digest, hashes the
+// uncompressed bytes and parses the tar on another, which balances the
+// two threads on a 2-core machine. Memory per stream: buffer_count *
+// buffer_size bytes plus the decompressor's state (about 85 KiB for gzip,
+// 130 KiB for zstd).
 #pragma once
 
 #include "ocicap/descriptor.hpp"
@@ -12,6 +15,7 @@
 #include "ocicap/file.hpp"
 #include "ocicap/media_type.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -51,13 +55,19 @@ public:
   // after the end of the stream, after an error, or to stop early.
   void verify_blob();
 
-  std::int64_t compressed_bytes_read() const { return bytes_read_.load(); }
+  // Returns the compressed bytes read so far, by the worker or by
+  // verify_blob(). Call it from the consuming thread.
+  std::int64_t compressed_bytes_read() const {
+    return std::max(bytes_read_.load(), hashed_);
+  }
 
 private:
   struct Chunk {
     std::vector<char> data;
     std::size_t size = 0;
     bool last = false;
+    // Compressed bytes the worker had read when it published the chunk.
+    std::int64_t compressed_end = 0;
   };
 
   void run();
@@ -67,13 +77,19 @@ private:
   std::size_t acquire_free_chunk();
   void publish(std::size_t index);
   void stop_worker();
+  // Hashes the blob from `hashed_` up to `end`, or to its end for -1.
+  void hash_compressed(std::int64_t end);
 
   FileDescriptor fd_;
   std::string path_;
   media_type::Compression compression_;
-  VerifyingCounter counter_;
+  // The worker's read buffer, and the consumer's counter of the bytes it
+  // hashed (`hashed_`) with its buffer.
   std::vector<char> compressed_buffer_;
   std::atomic<std::int64_t> bytes_read_{0};
+  VerifyingCounter counter_;
+  std::int64_t hashed_ = 0;
+  std::vector<char> hash_buffer_;
   std::array<Chunk, buffer_count> chunks_;
 
   // Guarded by mutex_: chunk indexes by state, the worker's outcome and
