@@ -18,6 +18,7 @@
 using ocicap::ArchiveLink;
 using ocicap::Error;
 using ocicap::FileDescriptor;
+using ocicap::media_type::Compression;
 using ocicap::test::read_file;
 using ocicap::test::TempDirectory;
 using ocicap::test::write_file;
@@ -61,7 +62,7 @@ void write_raw_archive(const std::string& path,
   archive_write_free(writer);
 }
 
-std::vector<ArchiveLink> extract(const std::string& archive_path,
+ocicap::ExtractedArchive extract(const std::string& archive_path,
                                  const std::string& directory) {
   FileDescriptor fd = ocicap::open_for_reading(archive_path);
   ocicap::make_directories(directory);
@@ -139,15 +140,24 @@ TEST_SUITE("ArchiveIo") {
     ocicap::make_directories(source + "/blobs/sha256");
     write_file(source + "/oci-layout", "layout");
     write_file(source + "/blobs/sha256/aa", std::string("bin\0ary", 7));
-    for (std::string compression : {"", "--gzip", "--zstd"}) {
-      CAPTURE(compression);
-      std::string tar = directory.file("archive" + compression + ".tar");
+    struct Case {
+      std::string option;
+      Compression compression;
+    };
+    for (const Case& item : std::vector<Case>{{"", Compression::none},
+                                              {"--gzip", Compression::gzip},
+                                              {"--zstd", Compression::zstd}}) {
+      CAPTURE(item.option);
+      std::string tar = directory.file("archive" + item.option + ".tar");
       REQUIRE(ocicap::test::run_command(
-                  "tar " + compression + " -C " +
+                  "tar " + item.option + " -C " +
                   ocicap::test::shell_quote(source) + " -cf " +
                   ocicap::test::shell_quote(tar) + " .") == 0);
-      std::string target = directory.file("out" + compression);
-      CHECK(extract(tar, target).empty());
+      std::string target = directory.file("out" + item.option);
+      ocicap::ExtractedArchive extracted = extract(tar, target);
+      CHECK(extracted.links.empty());
+      CHECK(extracted.compression == item.compression);
+      CHECK_FALSE(extracted.sample_names.empty());
       CHECK(read_file(target + "/oci-layout") == "layout");
       CHECK(read_file(target + "/blobs/sha256/aa") ==
             std::string("bin\0ary", 7));
@@ -185,7 +195,7 @@ TEST_SUITE("ArchiveIo") {
                        {.name = "hard", .hardlink = "layers/1/layer.tar"},
                        {.name = "chain", .type = AE_IFLNK, .symlink = "hard"}});
     std::string target = directory.file("out");
-    std::vector<ArchiveLink> links = extract(tar, target);
+    std::vector<ArchiveLink> links = extract(tar, target).links;
     REQUIRE(links.size() == 4);
     CHECK(links[0].name == "layers/2/layer.tar");
     CHECK(links[0].target == "../1/layer.tar");
@@ -271,7 +281,7 @@ TEST_SUITE("ArchiveIo") {
           {"index.json", "blobs/sha256/aa", "old/layer.tar", "hard"},
           {{"old/layer.tar", "../blobs/sha256/aa", false},
            {"hard", "blobs/sha256/aa", true}},
-          1700000000, tar);
+          Compression::none, 1700000000, tar);
     }
     std::vector<ReadBack> entries = read_archive(tar);
     std::vector<std::string> names;
@@ -290,10 +300,31 @@ TEST_SUITE("ArchiveIo") {
     CHECK(entries[6].link == "blobs/sha256/aa");
 
     std::string target = directory.file("extracted");
-    std::vector<ArchiveLink> links = extract(tar, target);
+    std::vector<ArchiveLink> links = extract(tar, target).links;
     CHECK(links.size() == 2);
     CHECK(read_file(target + "/old/layer.tar") == "blob");
     CHECK(read_file(target + "/hard") == "blob");
+  }
+
+  TEST_CASE("write_archive compresses on request") {
+    TempDirectory directory;
+    std::string source = directory.file("source");
+    ocicap::make_directories(source);
+    write_file(source + "/index.json", "{}");
+    for (Compression compression : {Compression::gzip, Compression::zstd}) {
+      std::string name(ocicap::media_type::compression_name(compression));
+      CAPTURE(name);
+      std::string tar = directory.file(name + ".tar");
+      {
+        FileDescriptor fd(
+            ::open(tar.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+        ocicap::write_archive(fd.get(), source, {"index.json"}, {}, compression,
+                              0, tar);
+      }
+      std::string target = directory.file("out-" + name);
+      CHECK(extract(tar, target).compression == compression);
+      CHECK(read_file(target + "/index.json") == "{}");
+    }
   }
 
   TEST_CASE("write_archive names a missing file") {
@@ -303,8 +334,8 @@ TEST_SUITE("ArchiveIo") {
         ::open(tar.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
     std::string missing = directory.path() + "/missing";
     CHECK_THROWS_WITH_AS(
-        ocicap::write_archive(fd.get(), directory.path(), {"missing"}, {}, 0,
-                              tar),
+        ocicap::write_archive(fd.get(), directory.path(), {"missing"}, {},
+                              Compression::none, 0, tar),
         ("cannot open " + missing + ": No such file or directory").c_str(),
         Error);
   }
