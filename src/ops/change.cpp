@@ -176,6 +176,9 @@ ChangeResult apply_changes(const ChangeRequest& request,
   if (request.changes.empty()) {
     throw Error("no files to change: name at least one PATH");
   }
+  // Taken before anything is read, so that of two runs on one layout the
+  // second reads the index.json the first wrote.
+  std::optional<LayoutLock> lock = lock_destination(request);
   Workspace workspace(request.image);
   check_output(request, workspace.transport());
   ImageLayout source = ImageLayout::open(workspace.layout_path());

@@ -36,6 +36,27 @@ std::string make_staging_directory(const std::string& final_path) {
 
 } // namespace
 
+std::optional<LayoutLock> lock_destination(const ChangeRequest& request) {
+  const ImageReference& input = request.image;
+  if (request.output && !same_directory(request.output->path, input.path)) {
+    const ImageReference& output = *request.output;
+    if (!output.is_archive() && ImageLayout::is_layout(output.path)) {
+      return LayoutLock::lock_layout(output.path);
+    }
+    return std::nullopt;
+  }
+  if (input.is_stream() || !path_exists(input.path)) {
+    return std::nullopt;
+  }
+  if (is_directory(input.path)) {
+    if (!ImageLayout::is_layout(input.path)) {
+      return std::nullopt;
+    }
+    return LayoutLock::lock_layout(input.path);
+  }
+  return LayoutLock::lock_archive(input.path);
+}
+
 Destination::Destination(const ChangeRequest& request,
                          const ImageLayout& source, std::size_t position)
     : layout_(source), source_position_(position) {

@@ -3,12 +3,20 @@
 // place, so that a new layout appears whole or not at all.
 #pragma once
 
+#include "ocicap/layout_lock.hpp"
 #include "ocicap/ops.hpp"
 
 #include <optional>
 #include <string>
 
 namespace ocicap {
+
+// Locks what `request` will update in place: the input layout or archive
+// when the result replaces it, or an existing --output layout. Call it
+// before anything is read, so that a second run waits and then reads the
+// first run's result. A new --output, an --output archive (replaced
+// atomically) and standard input need no lock.
+std::optional<LayoutLock> lock_destination(const ChangeRequest& request);
 
 class Destination {
 public:

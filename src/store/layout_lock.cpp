@@ -1,0 +1,79 @@
+#include "ocicap/layout_lock.hpp"
+
+#include "ocicap/error.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace ocicap {
+namespace {
+
+bool same_file(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+} // namespace
+
+LayoutLock LayoutLock::lock_layout(const std::string& layout_path) {
+  return lock_file(layout_path + "/" + std::string(layout_lock_file_name),
+                   true, "image layout " + layout_path);
+}
+
+LayoutLock LayoutLock::lock_archive(const std::string& archive_path) {
+  return lock_file(archive_path, false, "archive " + archive_path);
+}
+
+LayoutLock LayoutLock::lock_file(const std::string& path, bool create,
+                                 const std::string& what) {
+  for (;;) {
+    // Read-only is enough for flock(2), so users who share a layout through
+    // a group can lock a file another of them created. O_NOFOLLOW: a
+    // symbolic link planted at the lock path is never followed.
+    int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0);
+    int fd = ::open(path.c_str(), flags, 0666);
+    if (fd < 0) {
+      throw_errno("cannot lock " + what + ": cannot open " + path, errno);
+    }
+    FileDescriptor owner(fd);
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        throw_errno("cannot lock " + what + ": flock on " + path + " failed",
+                    errno);
+      }
+    }
+
+    // The previous holder may have removed or replaced the file while this
+    // process waited. This lock is then on a file no other process can open
+    // any more, so start again with the file now at the path.
+    struct stat held;
+    struct stat current;
+    if (::fstat(fd, &held) != 0) {
+      throw_errno("cannot lock " + what + ": cannot stat " + path, errno);
+    }
+    bool present = ::lstat(path.c_str(), &current) == 0;
+    if (present && same_file(held, current)) {
+      return LayoutLock(std::move(owner), path, create);
+    }
+    if (!present && !create) {
+      throw Error("cannot lock " + what + ": " + path +
+                  " was removed while waiting for another ocicap run");
+    }
+  }
+}
+
+LayoutLock::~LayoutLock() {
+  if (!fd_.valid()) {
+    return;
+  }
+  // The file is removed before the lock is released, so a waiting process
+  // finds it gone when it gets the lock and starts again (see lock_file).
+  if (remove_on_release_) {
+    ::unlink(path_.c_str());
+  }
+  fd_.close();
+}
+
+} // namespace ocicap
