@@ -69,6 +69,10 @@ public:
   int fd() const { return fd_.get(); }
   const std::string& temporary_path() const { return temporary_path_; }
 
+  // Returns whether the file was renamed into place, which stays true when
+  // commit() then fails to sync the directory.
+  bool committed() const { return committed_; }
+
   // Flushes the data, renames the file into place and syncs the directory.
   void commit();
 

@@ -120,8 +120,8 @@ void ImageLayout::import_blob(const ImageLayout& source,
   }
   std::string target = blob_path(descriptor.digest);
   make_directories(parent_directory(target));
-  link_or_copy_file(source.blob_path(descriptor.digest), target);
   new_blobs_->push_back(target);
+  link_or_copy_file(source.blob_path(descriptor.digest), target);
 }
 
 void ImageLayout::import_file(const std::string& path, const Digest& digest) {
@@ -130,12 +130,27 @@ void ImageLayout::import_file(const std::string& path, const Digest& digest) {
   }
   std::string target = blob_path(digest);
   make_directories(parent_directory(target));
-  link_or_copy_file(path, target);
   new_blobs_->push_back(target);
+  link_or_copy_file(path, target);
 }
 
 void ImageLayout::write_index(const ImageIndex& index) {
-  write_file_atomically(path_ + "/index.json", index.serialize());
+  AtomicFile file(path_ + "/index.json");
+  file.write(index.serialize());
+  try {
+    file.commit();
+  } catch (const Error& error) {
+    if (!file.committed()) {
+      throw;
+    }
+    // The new index.json is in place and refers to the new blobs, so they
+    // must stay; only the directory sync after the rename failed.
+    index_ = index;
+    new_blobs_->clear();
+    throw Error(std::string(error.what()) +
+                " (index.json was replaced, but the change may be lost if "
+                "the system crashes before the directory is written)");
+  }
   index_ = index;
   new_blobs_->clear();
 }
@@ -181,11 +196,12 @@ const Digest& BlobWriter::digest() {
 Digest BlobWriter::commit() {
   Digest digest = this->digest();
   std::string target = directory_ + "/" + digest.encoded();
-  bool existed = path_exists(target);
-  file_.commit_as(target);
-  if (!existed) {
+  // The blob is listed before the rename, so that a failure after the
+  // rename (the directory sync) still removes it.
+  if (!path_exists(target)) {
     new_blobs_->push_back(target);
   }
+  file_.commit_as(target);
   return digest;
 }
 

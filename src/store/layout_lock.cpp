@@ -1,8 +1,11 @@
 #include "ocicap/layout_lock.hpp"
 
+#include <filesystem>
+
 #include "ocicap/error.hpp"
 
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -23,7 +26,13 @@ LayoutLock LayoutLock::lock_layout(const std::string& layout_path) {
 }
 
 LayoutLock LayoutLock::lock_archive(const std::string& archive_path) {
-  return lock_file(archive_path, false, "archive " + archive_path);
+  // An archive named through a symbolic link is replaced at the file the
+  // link names, so that file is the one locked.
+  std::error_code error;
+  std::filesystem::path target =
+      std::filesystem::canonical(archive_path, error);
+  std::string path = error ? archive_path : target.string();
+  return lock_file(path, false, "archive " + archive_path);
 }
 
 LayoutLock LayoutLock::lock_file(const std::string& path, bool create,
@@ -34,6 +43,11 @@ LayoutLock LayoutLock::lock_file(const std::string& path, bool create,
     // symbolic link planted at the lock path is never followed.
     int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0);
     int fd = ::open(path.c_str(), flags, 0666);
+    if (fd < 0 && (errno == EACCES || errno == EROFS)) {
+      throw Error("cannot lock " + what + ": cannot create " + path + ": " +
+                  std::strerror(errno) +
+                  "; write the result elsewhere with --output");
+    }
     if (fd < 0) {
       throw_errno("cannot lock " + what + ": cannot open " + path, errno);
     }
