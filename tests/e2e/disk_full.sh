@@ -5,9 +5,9 @@
 # untouched. A run with enough space must give the reproducible new image.
 #
 # Where the machine allows mounts (root with CAP_SYS_ADMIN), the layout
-# sits on a small tmpfs, filled by a filler file until N KiB are free, for
-# N from 0 to more than the run needs; and a read-only bind mount of a
-# layout. Everywhere, fault_at_call.c (preloaded) makes the Nth call that
+# sits on a small tmpfs that a filler file fills until N KiB are free, for
+# N from 0 to more than the run needs. A read-only bind mount of a layout
+# follows. Everywhere, fault_at_call.c (preloaded) makes the Nth call that
 # changes a file fail with ENOSPC, EIO or EROFS, for every N of a run.
 source "$(dirname "$0")/lib.sh"
 e2e_init "$@"
@@ -43,8 +43,8 @@ ORIGINAL=$(tree_fingerprint "$WORK/original")
 # exactly the new index.json, or exit 1 with one error line containing
 # MESSAGE and the layout exactly as the default image. A failure to sync
 # the directory after index.json was renamed into place is the one error
-# that leaves the new image: its message must say so, and the layout must
-# be the new one, complete. Counts outcomes in SUCCEEDED, FAILED_CLEANLY
+# that leaves the new image: its message must state that, and the layout
+# must be the new one, complete. Counts outcomes in SUCCEEDED, FAILED_CLEANLY
 # and FAILED_AFTER_COMMIT.
 check_outcome() {
     local description=$1 layout=$2 message=$3

@@ -1,7 +1,7 @@
 /*
  * LD_PRELOAD library for crash_safety.sh and disk_full.sh: counts the
  * calls a process makes that change files, and at call number
- * $OCICAP_FAULT_AT makes that call fail. $OCICAP_FAULT says how: "kill"
+ * $OCICAP_FAULT_AT makes that call fail. $OCICAP_FAULT selects how: "kill"
  * (the default) raises SIGKILL just before the call runs; an errno name
  * (ENOSPC, EIO, EROFS, EDQUOT) makes the call return -1 with that errno
  * instead of running. With OCICAP_FAULT_COUNT_FILE set, it writes the

@@ -7,7 +7,10 @@ are still consistent, so that exactly one thing is wrong in each case.
 Only the standard library is used.
 
 Subcommands:
-  validate LAYOUT          check every image in LAYOUT (see validate())
+  validate LAYOUT [--allow-leftovers]
+                           check every image in LAYOUT (see validate());
+                           --allow-leftovers passes over the .ocicap-tmp-*
+                           files a killed ocicap run leaves in blobs/
   entries LAYOUT DIGEST    list the tar entries of a layer blob
   caps-hex FILE            print the security.capability xattr of FILE
   decode-caps HEX          decode a security.capability value
@@ -254,9 +257,13 @@ def validate_image(layout, entry):
                 "non-empty history entries")
 
 
-def validate_blob_names(layout):
+LEFTOVER_PREFIX = ".ocicap-tmp-"
+
+
+def validate_blob_names(layout, allow_leftovers=False):
     """Check that every file under blobs/ is named after its own digest,
-    which catches partial or temporary files left behind."""
+    which catches partial or temporary files left behind, unless
+    ALLOW_LEFTOVERS lets ocicap's temporary files pass."""
     blobs = os.path.join(layout, "blobs")
     for algorithm in sorted(os.listdir(blobs)):
         directory = os.path.join(blobs, algorithm)
@@ -264,6 +271,8 @@ def validate_blob_names(layout):
                 not os.path.isdir(directory)):
             raise LayoutError(f"unexpected entry blobs/{algorithm}")
         for name in sorted(os.listdir(directory)):
+            if allow_leftovers and name.startswith(LEFTOVER_PREFIX):
+                continue
             path = os.path.join(directory, name)
             if not os.path.isfile(path):
                 raise LayoutError(f"unexpected entry blobs/{algorithm}/{name}")
@@ -292,8 +301,8 @@ def validate_entry(layout, entry):
             raise LayoutError(f"index {entry['digest']}: {error}") from error
 
 
-def validate(layout):
-    validate_blob_names(layout)
+def validate(layout, allow_leftovers=False):
+    validate_blob_names(layout, allow_leftovers)
     with open(os.path.join(layout, "oci-layout"), "rb") as layout_file:
         version = json.load(layout_file).get("imageLayoutVersion")
     if version != "1.0.0":
@@ -592,7 +601,9 @@ def parse_field(text):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("validate").add_argument("layout")
+    validate_command = commands.add_parser("validate")
+    validate_command.add_argument("layout")
+    validate_command.add_argument("--allow-leftovers", action="store_true")
     entries = commands.add_parser("entries")
     entries.add_argument("layout")
     entries.add_argument("digest")
@@ -639,7 +650,7 @@ def main():
 
     try:
         if args.command == "validate":
-            validate(args.layout)
+            validate(args.layout, args.allow_leftovers)
         elif args.command == "entries":
             list_entries(args.layout, args.digest)
         elif args.command == "caps-hex":
