@@ -68,6 +68,11 @@ run_target() {
         >"$fuzz_dir/$target.log" 2>&1 || true
 }
 
+# Findings of earlier runs stay in findings/; the summary counts the files
+# this run adds.
+start_stamp=$fuzz_dir/run-start
+touch "$start_stamp"
+
 echo "fuzz: running ${#targets[@]} targets for $seconds s each," \
     "$jobs at a time; logs in $fuzz_dir/TARGET.log"
 running=0
@@ -82,12 +87,13 @@ done
 wait
 
 status=0
-printf '%-20s %14s %10s %9s\n' target executions corpus findings
+printf '%-20s %14s %10s %9s\n' target executions corpus "new findings"
 for target in "${targets[@]}"; do
     log=$fuzz_dir/$target.log
     executions=$(awk '/stat::number_of_executed_units:/ { print $2 }' "$log")
     corpus_size=$(find "$fuzz_dir/corpus/$target" -type f | wc -l)
-    findings=$(find "$fuzz_dir/findings/$target" -type f | wc -l)
+    findings=$(find "$fuzz_dir/findings/$target" -type f \
+        -newer "$start_stamp" | wc -l)
     printf '%-20s %14s %10s %9s\n' "$target" "${executions:-?}" \
         "$corpus_size" "$findings"
     if [[ $findings -gt 0 || -z $executions ]]; then

@@ -25,9 +25,11 @@ struct CapabilitySet {
 };
 
 // Parses setcap text such as "cap_ipc_lock+eip" or "cap_net_raw,cap_chown=ep".
-// Throws Error naming the text when libcap rejects it, or when the effective
-// set is non-empty but lacks a permitted or inheritable capability, which
-// the file format cannot express and setcap rejects too.
+// Names may also take the container runtimes' form, in any case
+// ("IPC_LOCK+ep", "CAP_IPC_LOCK=eip"). Throws Error naming the text when
+// libcap rejects it, or when the effective set is non-empty but lacks a
+// permitted or inheritable capability, which the file format cannot
+// express and setcap rejects too.
 CapabilitySet parse_capability_text(std::string_view text);
 
 // Returns the libcap version ocicap was built against, e.g. "2.66".
@@ -36,5 +38,13 @@ std::string libcap_version();
 // Formats like getcap: libcap's cap_to_text, with the effective set shown as
 // permitted|inheritable when the effective bit is set.
 std::string format_capability_text(const CapabilitySet& set);
+
+// Formats like `getcap -n`: format_capability_text(), then " [rootid=N]"
+// for a revision 3 set.
+std::string format_getcap_text(const CapabilitySet& set);
+
+// Parses what format_getcap_text() prints: setcap text, optionally
+// followed by " [rootid=N]". Throws Error naming the text.
+CapabilitySet parse_getcap_text(std::string_view text);
 
 } // namespace ocicap

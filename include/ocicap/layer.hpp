@@ -86,6 +86,10 @@ public:
   void remove_xattr(const std::string& name);
   // Turns a hard-link entry into a regular file of `size` bytes.
   void make_regular_file(std::int64_t size);
+  // Turns the entry into a hard link to `target`, an earlier entry of the
+  // same archive: no content and, as GNU tar writes it, no extended
+  // attributes, which belong to the target's inode.
+  void make_hard_link(const std::string& target);
 
   archive_entry* get() const { return entry_; }
 

@@ -3,16 +3,18 @@
 // directories hide lower content (OCI image-spec layer.md).
 //
 // Nothing here unpacks the image. PathResolver reads layers top down and
-// stops at the first layer that decides every requested path; scan_xattr()
-// reads all layers bottom up but keeps only entries that carry the
-// extended attribute. Memory grows with the number of requested paths, not
-// with the image.
+// stops at the first layer that decides every requested path. scan_xattr()
+// and scan_paths() read all layers bottom up but keep only the entries they
+// look for. Memory grows with the number of requested paths or matches
+// (and, for PathResolver, the hard-link entries of the layers it reads),
+// not with the image.
 #pragma once
 
 #include "ocicap/file.hpp"
 #include "ocicap/image_layout.hpp"
 #include "ocicap/layer.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -65,6 +67,12 @@ public:
 
   const PathState& state(const std::string& path) const;
 
+  // Returns the other names of the found file at `path` in the layer that
+  // provides it: every name that the hard-link entries of that layer join
+  // to it, directly or through a chain, sorted. An upper layer may hide
+  // some of them; the caller checks which are still visible.
+  std::vector<std::string> hard_link_names(const std::string& path) const;
+
 private:
   void read_layer(std::size_t layer);
   void resolve_hard_links(std::size_t layer);
@@ -74,6 +82,9 @@ private:
   std::vector<ImageLayer> layers_;
   std::map<std::string, PathState> states_;
   std::map<std::string, bool> wants_content_;
+  // Per layer read: each hard-link entry's name and target, canonical.
+  std::map<std::size_t, std::vector<std::pair<std::string, std::string>>>
+      hard_links_;
   ReadObserver* observer_ = nullptr;
 };
 
@@ -91,5 +102,21 @@ std::vector<XattrMatch> scan_xattr(const ImageLayout& layout,
                                    const std::vector<ImageLayer>& layers,
                                    const std::string& name,
                                    ReadObserver* observer = nullptr);
+
+// One non-directory of the merged view whose path a scan selected.
+struct PathMatch {
+  std::string path;
+  // The entry's type as stored: a hard link is not replaced by its target.
+  EntryType type;
+  std::string link_target;
+  std::size_t layer;
+};
+
+// Returns every non-directory of the merged view whose canonical path
+// `select` accepts, sorted by path.
+std::vector<PathMatch>
+scan_paths(const ImageLayout& layout, const std::vector<ImageLayer>& layers,
+           const std::function<bool(const std::string&)>& select,
+           ReadObserver* observer = nullptr);
 
 } // namespace ocicap

@@ -8,6 +8,7 @@
 #include "ocicap/image_reference.hpp"
 #include "ocicap/merged_view.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,9 +50,11 @@ SourceImage open_source_image(const ImageLayout& layout,
 // the images they describe change.
 enum class AttestationPolicy { keep, drop };
 
-// One change to one file.
+// One change to one file, or to every file a pattern matches.
 struct FileChange {
-  // The path as the user wrote it.
+  // The path as the user wrote it. A path with a shell wildcard (*, ? or
+  // [) is a pattern that fnmatch(3) matches against the merged view;
+  // a backslash makes the next character literal.
   std::string path;
   // The new capability set; nullopt removes the attribute.
   std::optional<CapabilitySet> capabilities;
@@ -69,6 +72,21 @@ struct ChangeRequest {
   // Compression of the new layer; nullopt follows the image's layers.
   std::optional<media_type::Compression> compression;
   AttestationPolicy attestations = AttestationPolicy::keep;
+  // Resolve symbolic links in each path inside the image's root, the last
+  // component included, instead of rejecting them.
+  bool follow_symlinks = false;
+};
+
+// The user an image's config runs its process as.
+struct ImageUser {
+  // config.User as written; empty means the runtime's default, root.
+  std::string text;
+  std::optional<std::uint32_t> uid;
+  std::optional<std::uint32_t> gid;
+  bool is_root = false;
+  // Set when a name's numeric ID is unknown: why, e.g. "user app is not
+  // in the image's /etc/passwd".
+  std::string unresolved;
 };
 
 struct ChangedFile {
@@ -78,6 +96,22 @@ struct ChangedFile {
   std::size_t source_layer = 0;
   // The platform of the image changed, for multi-platform images.
   std::string platform;
+  // The new set; nullopt when the attribute was removed.
+  std::optional<CapabilitySet> capabilities;
+  // The path or pattern the user wrote that selected this file.
+  std::string requested;
+  // The symbolic links followed from the requested path to this file (see
+  // ResolvedPath::chain); empty when none was.
+  std::vector<std::string> link_chain;
+  // The file's other names, written as hard links to `path`.
+  std::vector<std::string> hard_links;
+  // The digest of the layer at `source_layer`, e.g. "sha256:...".
+  std::string source_layer_digest;
+  // Bytes of file content copied into the new layer.
+  std::int64_t size = 0;
+  // The user of the image changed, resolved when the file got
+  // capabilities, for advice on running it.
+  ImageUser image_user;
 };
 
 struct ChangeResult {
@@ -100,11 +134,19 @@ struct ChangeResult {
 ChangeResult apply_changes(const ChangeRequest& request,
                            ReadObserver* observer = nullptr);
 
+// Resolves `request` as apply_changes() would and returns the files it
+// would change, without writing anything. The result's descriptor is the
+// unchanged image.
+ChangeResult plan_changes(const ChangeRequest& request,
+                          ReadObserver* observer = nullptr);
+
 struct GetRequest {
   ImageReference image;
   // Paths as the user wrote them; empty means every file with capabilities.
   std::vector<std::string> paths;
   std::optional<Platform> platform;
+  // Resolve symbolic links in each path inside the image's root.
+  bool follow_symlinks = false;
 };
 
 struct FileCapabilities {
@@ -112,15 +154,26 @@ struct FileCapabilities {
   std::string path;
   std::string capability_text;
   CapabilitySet capabilities;
+  // The symbolic links followed to reach `path` (see ResolvedPath::chain);
+  // empty when none was.
+  std::vector<std::string> link_chain;
 };
 
 struct GetResult {
   std::vector<FileCapabilities> files;
   // One message per requested path that could not be read.
   std::vector<std::string> errors;
+  // Facts about the capabilities found, such as revision 3 root IDs.
+  std::vector<std::string> warnings;
 };
 
 GetResult get_capabilities(const GetRequest& request,
                            ReadObserver* observer = nullptr);
+
+// Like get_capabilities(), on `source`, an image already open; the
+// request's image and platform only name it in messages.
+GetResult read_capabilities(const SourceImage& source,
+                            const GetRequest& request,
+                            ReadObserver* observer = nullptr);
 
 } // namespace ocicap

@@ -1,5 +1,6 @@
 #include "ocicap/capability_set.hpp"
 
+#include "ocicap/capability_names.hpp"
 #include "ocicap/error.hpp"
 
 #include <memory>
@@ -40,6 +41,24 @@ void write_flag(cap_t caps, cap_flag_t flag, std::uint64_t bits) {
   }
 }
 
+// getcap -n (libcap 2.66) prints a revision 3 root ID as " [rootid=N]".
+constexpr std::string_view root_id_prefix = " [rootid=";
+
+std::uint32_t parse_root_id(std::string_view number, std::string_view text) {
+  std::uint64_t value = 0;
+  bool valid = !number.empty() && number.size() <= 10;
+  for (char c : number) {
+    valid = valid && c >= '0' && c <= '9';
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (!valid || value > UINT32_MAX) {
+    throw Error("invalid root ID in " + quote(text) +
+                ": expected [rootid=N] with N a user ID from 0 to " +
+                std::to_string(UINT32_MAX));
+  }
+  return static_cast<std::uint32_t>(value);
+}
+
 } // namespace
 
 std::string libcap_version() {
@@ -48,7 +67,8 @@ std::string libcap_version() {
 
 CapabilitySet parse_capability_text(std::string_view text) {
   std::string copy(text);
-  CapHandle caps(cap_from_text(copy.c_str()));
+  std::string normalized = normalize_capability_names(text);
+  CapHandle caps(cap_from_text(normalized.c_str()));
   if (!caps) {
     throw Error("invalid capability text \"" + copy +
                 "\": expected setcap syntax such as cap_ipc_lock+eip or "
@@ -88,6 +108,31 @@ std::string format_capability_text(const CapabilitySet& set) {
     throw Error("libcap cannot format the capability set");
   }
   return std::string(text.get(), static_cast<std::size_t>(length));
+}
+
+std::string format_getcap_text(const CapabilitySet& set) {
+  std::string text = format_capability_text(set);
+  if (set.root_id) {
+    text += " [rootid=" + std::to_string(*set.root_id) + "]";
+  }
+  return text;
+}
+
+CapabilitySet parse_getcap_text(std::string_view text) {
+  std::size_t end = text.find_last_not_of(" \t");
+  text = text.substr(0, end == std::string_view::npos ? 0 : end + 1);
+  std::optional<std::uint32_t> root_id;
+  std::size_t suffix = text.rfind(root_id_prefix);
+  if (suffix != std::string_view::npos && text.ends_with(']')) {
+    std::string_view number = text.substr(
+        suffix + root_id_prefix.size(),
+        text.size() - suffix - root_id_prefix.size() - 1);
+    root_id = parse_root_id(number, text);
+    text = text.substr(0, suffix);
+  }
+  CapabilitySet set = parse_capability_text(text);
+  set.root_id = root_id;
+  return set;
 }
 
 } // namespace ocicap

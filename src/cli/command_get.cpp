@@ -1,7 +1,5 @@
 #include "commands.hpp"
 
-#include "ocicap/ops.hpp"
-
 #include <iostream>
 #include <memory>
 
@@ -12,24 +10,38 @@ struct GetOptions {
   std::string image;
   std::vector<std::string> paths;
   bool recursive = false;
+  bool follow = false;
+  bool json = false;
   std::string platform;
   CommonOptions common;
 };
 
+void print_files(const GetResult& result) {
+  for (const FileCapabilities& file : result.files) {
+    std::cout << file.path << ' ' << format_getcap_text(file.capabilities)
+              << '\n';
+  }
+}
+
 int run_get(const GetOptions& options) {
   GetRequest request{.image = parse_image_reference(options.image),
                      .paths = options.recursive ? std::vector<std::string>{}
-                                                : options.paths};
+                                                : options.paths,
+                     .follow_symlinks = options.follow};
   if (!options.platform.empty()) {
     request.platform = parse_platform(options.platform);
   }
-  std::unique_ptr<VerboseObserver> observer;
-  if (options.common.verbose) {
-    observer = std::make_unique<VerboseObserver>();
-  }
+  std::unique_ptr<ReadObserver> observer = make_observer(options.common);
   GetResult result = get_capabilities(request, observer.get());
-  for (const FileCapabilities& file : result.files) {
-    std::cout << file.path << ' ' << file.capability_text << '\n';
+  if (options.json) {
+    std::cout << get_json(result, request.image.string()).dump() << '\n';
+  } else {
+    print_files(result);
+  }
+  if (!options.common.quiet) {
+    for (const std::string& warning : result.warnings) {
+      print_warning(warning);
+    }
   }
   for (const std::string& error : result.errors) {
     print_error(error);
@@ -42,15 +54,20 @@ int run_get(const GetOptions& options) {
 Runner add_get_command(CLI::App& app) {
   auto options = std::make_shared<GetOptions>();
   CLI::App* command = app.add_subcommand(
-      "get", "Print the capabilities of files in an image, as getcap does");
-  command->add_option("IMAGE", options->image,
-                      "Image to read: oci:DIR[:REF]")
-      ->required();
+      "get", "Print the capabilities of files in an image, as getcap -n "
+             "does");
+  add_image_argument(*command, options->image, "read");
   command->add_option("PATH", options->paths,
                       "Files to print; none means every file with "
                       "capabilities");
   command->add_flag("-r,--recursive", options->recursive,
                     "Print every file of the image that has capabilities");
+  command->add_flag("-L,--follow", options->follow,
+                    "Resolve symbolic links in each PATH inside the image's "
+                    "root");
+  command->add_flag("--json", options->json,
+                    "Print one JSON document instead of text (fields in the "
+                    "README)");
   command->add_option("--platform", options->platform,
                       "Platform to read in a multi-platform image "
                       "(OS/ARCH[/VARIANT])");

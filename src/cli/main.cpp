@@ -73,7 +73,10 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
 
   Runner set = add_set_command(app);
+  Runner remove = add_rm_command(app);
+  Runner apply = add_apply_command(app);
   Runner get = add_get_command(app);
+  Runner explain = add_explain_command(app);
 
   try {
     app.parse(argc, argv);
@@ -95,6 +98,15 @@ int run(int argc, char** argv) {
   try {
     if (app.got_subcommand("set")) {
       return set();
+    }
+    if (app.got_subcommand("rm")) {
+      return remove();
+    }
+    if (app.got_subcommand("apply")) {
+      return apply();
+    }
+    if (app.got_subcommand("explain")) {
+      return explain();
     }
     return get();
   } catch (const Error& error) {

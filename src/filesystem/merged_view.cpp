@@ -1,23 +1,14 @@
 #include "ocicap/merged_view.hpp"
 
+#include "layer_label.hpp"
 #include "ocicap/error.hpp"
 #include "ocicap/image_path.hpp"
 
-#include <chrono>
+#include <algorithm>
 #include <set>
 
 namespace ocicap {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string layer_label(const Descriptor& descriptor) {
-  return "layer " + descriptor.digest.string();
-}
 
 // What one layer says about the watched paths.
 struct LayerFindings {
@@ -104,6 +95,31 @@ const PathState& PathResolver::state(const std::string& path) const {
   return found->second;
 }
 
+std::vector<std::string>
+PathResolver::hard_link_names(const std::string& path) const {
+  const PathState& found = state(path);
+  auto edges = hard_links_.find(found.layer);
+  if (found.status != PathState::Status::found || edges == hard_links_.end()) {
+    return {};
+  }
+  // The names form an undirected graph whose edges are the layer's
+  // hard-link entries; the file's names are the component of `path`.
+  std::set<std::string> names = {path};
+  bool grew = true;
+  while (grew) {
+    grew = false;
+    for (const auto& [name, target] : edges->second) {
+      if (names.contains(name) != names.contains(target)) {
+        names.insert(name);
+        names.insert(target);
+        grew = true;
+      }
+    }
+  }
+  names.erase(path);
+  return {names.begin(), names.end()};
+}
+
 bool PathResolver::all_decided() const {
   for (const auto& [path, state] : states_) {
     if (state.status == PathState::Status::undecided) {
@@ -137,6 +153,10 @@ void PathResolver::read_layer(std::size_t layer) {
   while (reader.next()) {
     std::string path = normalize_image_path(reader.entry().name());
     Whiteout whiteout = classify_whiteout(path);
+    if (reader.entry().type() == EntryType::hardlink) {
+      hard_links_[layer].emplace_back(
+          path, normalize_image_path(reader.entry().link_target()));
+    }
     if (whiteout.kind == WhiteoutKind::whiteout &&
         states_.contains(whiteout.target)) {
       findings.whiteouts.insert(whiteout.target);
@@ -199,19 +219,25 @@ void PathResolver::resolve_hard_links(std::size_t layer) {
         throw Error("hard link " + display_path(path) +
                     " is part of a loop of hard links");
       }
+      // The hard link is the last entry named `path`, so the layer is read
+      // to the end: its target is the latest entry named `target` before
+      // that last one, which may come after an earlier entry named `path`.
       LayerReader reader(layout_, layers_[layer]);
       std::optional<TarEntry> link_source;
       std::shared_ptr<FileDescriptor> content;
+      std::optional<TarEntry> latest_target;
+      std::shared_ptr<FileDescriptor> latest_content;
       while (reader.next()) {
-        if (normalize_image_path(reader.entry().name()) == path) {
-          break;
-        }
-        if (normalize_image_path(reader.entry().name()) == target) {
-          link_source = reader.entry();
-          content.reset();
+        std::string name = normalize_image_path(reader.entry().name());
+        if (name == path) {
+          link_source = latest_target;
+          content = latest_content;
+        } else if (name == target) {
+          latest_target = reader.entry();
+          latest_content.reset();
           if (wants_content_.contains(path) &&
               reader.entry().type() == EntryType::regular) {
-            content = spool_content(reader);
+            latest_content = spool_content(reader);
           }
         }
       }
@@ -227,78 +253,6 @@ void PathResolver::resolve_hard_links(std::size_t layer) {
       state.content = content;
     }
   }
-}
-
-std::vector<XattrMatch> scan_xattr(const ImageLayout& layout,
-                                   const std::vector<ImageLayer>& layers,
-                                   const std::string& name,
-                                   ReadObserver* observer) {
-  std::map<std::string, XattrMatch> merged;
-  for (std::size_t layer = 0; layer < layers.size(); ++layer) {
-    Clock::time_point start = Clock::now();
-    std::map<std::string, XattrMatch> added;
-    auto erase_below = [&merged](const std::string& directory) {
-      auto first = directory.empty() ? merged.begin()
-                                     : merged.lower_bound(directory + "/");
-      auto last = first;
-      while (last != merged.end() && is_strictly_below(last->first, directory)) {
-        ++last;
-      }
-      merged.erase(first, last);
-    };
-    LayerReader reader(layout, layers[layer]);
-    add_context(layer_label(layers[layer].descriptor), [&] {
-      while (reader.next()) {
-        const TarEntry& entry = reader.entry();
-        std::string path = normalize_image_path(entry.name());
-        Whiteout whiteout = classify_whiteout(path);
-        if (whiteout.kind == WhiteoutKind::whiteout) {
-          merged.erase(whiteout.target);
-          erase_below(whiteout.target);
-          continue;
-        }
-        if (whiteout.kind == WhiteoutKind::opaque) {
-          erase_below(whiteout.target);
-          continue;
-        }
-        if (whiteout.kind == WhiteoutKind::reserved || path.empty()) {
-          continue;
-        }
-        // Whiteouts of this layer apply to lower layers only, so entries of
-        // this layer are collected apart and merged at the end.
-        merged.erase(path);
-        added.erase(path);
-        if (entry.type() != EntryType::directory) {
-          erase_below(path);
-        }
-        if (entry.type() == EntryType::hardlink) {
-          auto source = added.find(normalize_image_path(entry.link_target()));
-          if (source != added.end()) {
-            added[path] = XattrMatch{path, source->second.value, layer};
-          }
-          continue;
-        }
-        std::optional<std::string> value = entry.xattr(name);
-        if (value && entry.type() != EntryType::directory) {
-          added[path] = XattrMatch{path, *value, layer};
-        }
-      }
-      reader.finish();
-    });
-    for (auto& [path, match] : added) {
-      merged.insert_or_assign(path, std::move(match));
-    }
-    if (observer != nullptr) {
-      observer->layer_read(layer, layers.size(), layers[layer].descriptor,
-                           reader.compressed_bytes_read(),
-                           seconds_since(start));
-    }
-  }
-  std::vector<XattrMatch> result;
-  for (auto& [path, match] : merged) {
-    result.push_back(std::move(match));
-  }
-  return result;
 }
 
 } // namespace ocicap

@@ -126,7 +126,13 @@ bool LayerReader::next() {
     return false;
   }
   if (status < ARCHIVE_WARN) {
-    throw_archive_error(tar_, "cannot read");
+    // Reaching a header means skipping the previous entry's content, so a
+    // truncated or oversized entry fails here: name the last entry read.
+    std::string position = entry_.name().empty()
+                               ? "the first entry of"
+                               : "the entry after " + quote(entry_.name()) +
+                                     " in";
+    throw_archive_error(tar_, "cannot read " + position);
   }
   entry_ = TarEntry(entry);
   return true;

@@ -1,5 +1,6 @@
 #include "ocicap/layer.hpp"
 
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
 #include <sys/stat.h>
@@ -109,23 +110,27 @@ std::string TarEntry::link_target() const {
 }
 
 std::vector<Xattr> TarEntry::xattrs() const {
-  std::vector<Xattr> result;
+  // libarchive 3.6 lists attributes newest first, so the list is reversed
+  // into archive order. A repeated name keeps its place and its last value,
+  // as Go's archive/tar (and so containerd and Docker) would apply it.
+  std::vector<Xattr> raw;
   archive_entry_xattr_reset(entry_);
   const char* name = nullptr;
   const void* value = nullptr;
   std::size_t size = 0;
   while (archive_entry_xattr_next(entry_, &name, &value, &size) ==
          ARCHIVE_OK) {
-    std::string item(static_cast<const char*>(value), size);
-    bool replaced = false;
-    for (Xattr& existing : result) {
-      if (existing.first == name) {
-        existing.second = item;
-        replaced = true;
-      }
-    }
-    if (!replaced) {
-      result.emplace_back(name, std::move(item));
+    raw.emplace_back(name, std::string(static_cast<const char*>(value), size));
+  }
+  std::vector<Xattr> result;
+  for (auto item = raw.rbegin(); item != raw.rend(); ++item) {
+    auto existing = std::find_if(
+        result.begin(), result.end(),
+        [&](const Xattr& kept) { return kept.first == item->first; });
+    if (existing != result.end()) {
+      existing->second = item->second;
+    } else {
+      result.push_back(*item);
     }
   }
   return result;
@@ -167,6 +172,8 @@ void TarEntry::remove_xattr(const std::string& name) {
 
 void TarEntry::replace_xattrs(const std::vector<Xattr>& xattrs) {
   archive_entry_xattr_clear(entry_);
+  // Added in archive order; libarchive lists them newest first, which
+  // xattrs() turns back.
   for (const Xattr& item : xattrs) {
     archive_entry_xattr_add_entry(entry_, item.first.c_str(),
                                   item.second.data(), item.second.size());
@@ -178,6 +185,14 @@ void TarEntry::make_regular_file(std::int64_t size) {
   archive_entry_set_filetype(entry_, AE_IFREG);
   archive_entry_sparse_clear(entry_);
   archive_entry_set_size(entry_, size);
+}
+
+void TarEntry::make_hard_link(const std::string& target) {
+  archive_entry_set_filetype(entry_, AE_IFREG);
+  archive_entry_sparse_clear(entry_);
+  archive_entry_set_size(entry_, 0);
+  archive_entry_xattr_clear(entry_);
+  archive_entry_set_hardlink(entry_, target.c_str());
 }
 
 } // namespace ocicap

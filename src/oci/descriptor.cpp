@@ -198,6 +198,15 @@ Descriptor descriptor_from_json(const Json& value, const std::string& source) {
 Json descriptor_to_json(const Descriptor& descriptor) {
   Json value = Json::object();
   update_descriptor_json(value, descriptor);
+  if (descriptor.platform) {
+    Json platform = Json::object();
+    platform["architecture"] = descriptor.platform->architecture;
+    platform["os"] = descriptor.platform->os;
+    if (!descriptor.platform->variant.empty()) {
+      platform["variant"] = descriptor.platform->variant;
+    }
+    value["platform"] = platform;
+  }
   if (!descriptor.annotations.empty()) {
     Json annotations = Json::object();
     for (const auto& [key, item] : descriptor.annotations) {

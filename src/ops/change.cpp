@@ -5,6 +5,7 @@
 #include "ocicap/error.hpp"
 #include "workspace.hpp"
 
+#include <set>
 #include <unistd.h>
 
 namespace ocicap {
@@ -71,20 +72,31 @@ private:
         ImageIndex::parse(bytes, "index " + descriptor.digest.string());
     std::vector<Descriptor> entries = index.manifests();
     std::vector<std::size_t> attestations;
-    bool changed = false;
+    std::set<std::string> changed_digests;
     for (std::size_t i = 0; i < entries.size(); ++i) {
       if (entries[i].is_attestation()) {
-        attestations.push_back(i);
         continue;
       }
       Descriptor updated = rewrite(entries[i]);
       if (updated.digest != entries[i].digest) {
         index.retarget(i, updated);
-        changed = true;
+        changed_digests.insert(entries[i].digest.string());
       }
     }
-    if (!changed) {
+    if (changed_digests.empty()) {
       return descriptor;
+    }
+    // An attestation names the manifest it describes in
+    // vnd.docker.reference.digest; one without that annotation is taken to
+    // describe every manifest of the index.
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      auto subject = entries[i].annotations.find("vnd.docker.reference.digest");
+      bool describes_changed =
+          subject == entries[i].annotations.end() ||
+          changed_digests.contains(subject->second);
+      if (entries[i].is_attestation() && describes_changed) {
+        attestations.push_back(i);
+      }
     }
     handle_attestations(index, attestations, descriptor);
     Descriptor result = destination_.layout().put_blob(index.serialize(),
@@ -148,11 +160,23 @@ void check_output(const ChangeRequest& request, Transport input) {
                 "docker-archive:FILE");
   }
   if (output != Transport::oci && output != input) {
-    throw Error("--output " + request.output->string() + " is a " +
-                std::string(transport_name(output)) + " but the input is a " +
+    throw Error("--output " + request.output->string() + " is of kind " +
+                std::string(transport_name(output)) +
+                " but the input is of kind " +
                 std::string(transport_name(input)) +
                 ": write oci:DIR or an archive of the input's kind, and "
                 "convert with skopeo copy");
+  }
+}
+
+// Checks that --tag suits the archive it names: a docker archive's
+// RepoTags need NAME:TAG, which docker load rejects otherwise.
+void check_tag(const ChangeRequest& request, Transport input) {
+  if (request.tag && input == Transport::docker_archive &&
+      request.tag->find(':') == std::string::npos) {
+    throw Error("invalid --tag \"" + *request.tag +
+                "\" for a docker archive: write NAME:TAG, e.g. " +
+                *request.tag + ":latest");
   }
 }
 
@@ -181,6 +205,7 @@ ChangeResult apply_changes(const ChangeRequest& request,
   std::optional<LayoutLock> lock = lock_destination(request);
   Workspace workspace(request.image);
   check_output(request, workspace.transport());
+  check_tag(request, workspace.transport());
   ImageLayout source = ImageLayout::open(workspace.layout_path());
   std::size_t position = workspace.select(source);
   Descriptor top = source.index().manifests()[position];
@@ -220,6 +245,13 @@ ChangeResult apply_changes(const ChangeRequest& request,
     // warnings say so, and the layout stays as it was.
     result.destination = request.image.string();
     return result;
+  }
+  if (!multi_platform) {
+    // A single image's index entry may still declare a platform; the
+    // report names platforms only to tell the images of an index apart.
+    for (ChangedFile& file : result.files) {
+      file.platform.clear();
+    }
   }
   if (multi_platform) {
     result.warnings.push_back(

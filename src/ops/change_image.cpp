@@ -1,53 +1,34 @@
 #include "change_image.hpp"
 
+#include "change_targets.hpp"
+#include "hard_links.hpp"
 #include "ocicap/error.hpp"
 #include "ocicap/image_path.hpp"
 #include "ocicap/layer.hpp"
 #include "ocicap/mutate.hpp"
+#include "ocicap/runtime_advice.hpp"
 #include "ocicap/vfs_cap_data.hpp"
 
-#include <algorithm>
 #include <cerrno>
 #include <map>
-#include <set>
 #include <sys/stat.h>
 
 namespace ocicap {
 namespace {
 
-struct Target {
-  std::string requested;
-  std::string canonical;
-  std::optional<CapabilitySet> capabilities;
+// The files of one image that a request changes, resolved.
+struct ResolvedChange {
+  std::vector<FileTarget> targets;
+  // Each target's state in the merged view, by canonical path.
+  std::map<std::string, PathState> states;
+  DirectoryEntries directories;
 };
 
-// Returns one target per distinct file, sorted by path. Two changes to one
-// file with different sets are rejected rather than resolved by order.
-std::vector<Target> canonical_targets(const std::vector<FileChange>& changes) {
-  std::vector<Target> targets;
-  std::map<std::string, std::size_t> seen;
-  for (const FileChange& change : changes) {
-    std::string canonical = normalize_image_path(change.path);
-    if (canonical.empty()) {
-      throw Error("path \"" + change.path + "\" is the root directory: "
-                  "capabilities apply to regular files only");
-    }
-    auto [position, inserted] = seen.try_emplace(canonical, targets.size());
-    if (inserted) {
-      targets.push_back({change.path, canonical, change.capabilities});
-    } else if (targets[position->second].capabilities != change.capabilities) {
-      throw Error("conflicting changes for " + display_path(canonical) +
-                  ": name each file once");
-    }
-  }
-  std::sort(targets.begin(), targets.end(),
-            [](const Target& a, const Target& b) {
-              return a.canonical < b.canonical;
-            });
-  return targets;
-}
+constexpr std::string_view follow_hint =
+    "name the target file, or add --follow (-L) to resolve links inside "
+    "the image";
 
-void check_target(const PathState& state, const Target& target,
+void check_target(const PathState& state, const FileTarget& target,
                   const std::string& image) {
   std::string shown = display_path(target.canonical);
   if (state.status != PathState::Status::found) {
@@ -56,22 +37,86 @@ void check_target(const PathState& state, const Target& target,
       throw Error(shown + " not found in " + image + ": its parent " +
                   display_path(state.blocking_ancestor) +
                   " is a symbolic link to " +
-                  quote(state.blocking_entry->link_target()) +
-                  "; name the path through the link target instead");
+                  quote(state.blocking_entry->link_target()) + "; " +
+                  std::string(follow_hint));
     }
     throw Error(shown + " not found in " + image + ": " + state.reason);
   }
   EntryType type = state.entry.type();
   if (type == EntryType::symlink) {
     throw Error(shown + " is a symbolic link to " +
-                quote(state.entry.link_target()) + " in " + image +
-                "; set capabilities on the target file instead, as setcap "
-                "does not follow links either");
+                quote(state.entry.link_target()) + " in " + image + "; " +
+                std::string(follow_hint));
   }
   if (type != EntryType::regular) {
     throw Error(shown + " is a " + std::string(entry_type_name(type)) +
                 " in " + image + ": capabilities apply to regular files only");
   }
+}
+
+// Drops removals of files that have no capabilities, with a warning each.
+void drop_unchanged(ResolvedChange& change, const std::string& label,
+                    std::vector<std::string>& warnings) {
+  std::vector<FileTarget> kept;
+  for (FileTarget& target : change.targets) {
+    const PathState& state = change.states.at(target.canonical);
+    if (!target.capabilities &&
+        !state.entry.xattr(capability_xattr_name)) {
+      warnings.push_back(display_path(target.canonical) + " in " + label +
+                         " has no capabilities; left unchanged");
+      continue;
+    }
+    kept.push_back(std::move(target));
+  }
+  change.targets = std::move(kept);
+}
+
+// Returns the entries of the directories above the targets' names.
+DirectoryEntries directories_of(const std::vector<FileTarget>& targets,
+                                const DirectoryEntries& ancestors) {
+  DirectoryEntries directories;
+  for (const FileTarget& target : targets) {
+    std::vector<std::string> names = target.hard_links;
+    names.push_back(target.canonical);
+    for (const std::string& name : names) {
+      for (const std::string& ancestor : ancestors_of(name)) {
+        directories.emplace(ancestor, ancestors.at(ancestor));
+      }
+    }
+  }
+  return directories;
+}
+
+ResolvedChange resolve_change(const SourceImage& source,
+                              const ChangeRequest& request,
+                              const std::string& label, ReadObserver* observer,
+                              bool keep_content,
+                              std::vector<std::string>& warnings) {
+  ResolvedChange change;
+  change.targets = select_targets(source, request, label, observer, warnings);
+
+  // Find every target in the merged view, keeping its content if asked.
+  std::vector<std::string> paths;
+  for (const FileTarget& target : change.targets) {
+    paths.push_back(target.canonical);
+  }
+  PathResolver files(source.layout, image_layers(source), paths,
+                     keep_content ? paths : std::vector<std::string>{});
+  files.set_observer(observer);
+  files.run();
+  for (const FileTarget& target : change.targets) {
+    check_target(files.state(target.canonical), target, label);
+  }
+
+  DirectoryEntries ancestors;
+  attach_hard_links(change.targets, files, source, observer, ancestors);
+  for (const FileTarget& target : change.targets) {
+    change.states.emplace(target.canonical, files.state(target.canonical));
+    add_directories(target.canonical, files, ancestors);
+  }
+  drop_unchanged(change, label, warnings);
+  change.directories = directories_of(change.targets, ancestors);
+  return change;
 }
 
 media_type::Compression choose_compression(const ChangeRequest& request,
@@ -96,29 +141,20 @@ std::int64_t content_size(const FileDescriptor& content) {
   return st.st_size;
 }
 
-// Writes the parent directories of every target, then the targets, each
-// with the capability attribute set or removed among its other attributes.
-void write_layer_entries(LayerWriter& writer, const PathResolver& resolver,
-                         const std::vector<Target>& targets,
+// Writes the parent directories of every name, then each file with the
+// capability attribute set or removed among its other attributes,
+// followed by its other names as hard links to it.
+void write_layer_entries(LayerWriter& writer, const ResolvedChange& change,
                          const BuildTime& time) {
-  std::set<std::string> directories;
-  for (const Target& target : targets) {
-    for (const std::string& ancestor : ancestors_of(target.canonical)) {
-      directories.insert(ancestor);
-    }
-  }
-  for (const std::string& directory : directories) {
-    const PathState& state = resolver.state(directory);
-    bool is_image_directory = state.status == PathState::Status::found &&
-                              state.entry.type() == EntryType::directory;
-    TarEntry entry = is_image_directory
-                         ? state.entry
+  for (const auto& [directory, image_entry] : change.directories) {
+    TarEntry entry = image_entry
+                         ? *image_entry
                          : TarEntry::directory(directory, 0755, time.seconds);
     entry.set_name(directory);
     writer.write_entry(entry);
   }
-  for (const Target& target : targets) {
-    const PathState& state = resolver.state(target.canonical);
+  for (const FileTarget& target : change.targets) {
+    const PathState& state = change.states.at(target.canonical);
     TarEntry entry = state.entry;
     entry.set_name(target.canonical);
     entry.make_regular_file(content_size(*state.content));
@@ -129,26 +165,57 @@ void write_layer_entries(LayerWriter& writer, const PathResolver& resolver,
       entry.remove_xattr(std::string(capability_xattr_name));
     }
     writer.write_file(entry, state.content->get());
+    for (const std::string& name : target.hard_links) {
+      TarEntry link = entry;
+      link.set_name(name);
+      link.make_hard_link(target.canonical);
+      writer.write_entry(link);
+    }
   }
 }
 
-// Drops removals of files that have no capabilities, with a warning each.
-std::vector<Target> drop_unchanged(const std::vector<Target>& targets,
-                                   const PathResolver& resolver,
-                                   const std::string& label,
-                                   std::vector<std::string>& warnings) {
-  std::vector<Target> kept;
-  for (const Target& target : targets) {
-    const PathState& state = resolver.state(target.canonical);
-    if (!target.capabilities &&
-        !state.entry.xattr(capability_xattr_name)) {
-      warnings.push_back(display_path(target.canonical) + " in " + label +
-                         " has no capabilities; left unchanged");
-      continue;
+// Returns the image's user when some file gets capabilities, for advice
+// on running it.
+ImageUser user_to_advise(const ResolvedChange& change,
+                         const SourceImage& source, ReadObserver* observer) {
+  for (const FileTarget& target : change.targets) {
+    if (target.capabilities) {
+      return resolve_image_user(source, observer);
     }
-    kept.push_back(target);
   }
-  return kept;
+  return {};
+}
+
+std::vector<ChangedFile> changed_files(const ResolvedChange& change,
+                                       const SourceImage& source,
+                                       ReadObserver* observer) {
+  std::vector<ImageLayer> layers = image_layers(source);
+  std::string platform = source.platform ? source.platform->string() : "";
+  ImageUser user = user_to_advise(change, source, observer);
+  std::vector<ChangedFile> files;
+  for (const FileTarget& target : change.targets) {
+    const PathState& state = change.states.at(target.canonical);
+    ChangedFile file{
+        .path = display_path(target.canonical),
+        .capability_text = target.capabilities
+                               ? format_capability_text(*target.capabilities)
+                               : "",
+        .source_layer = state.layer,
+        .platform = platform,
+        .capabilities = target.capabilities,
+        .requested = target.requested,
+        .link_chain = target.link_chain,
+        .source_layer_digest =
+            layers.at(state.layer).descriptor.digest.string(),
+        .size = state.entry.size(),
+        .image_user = user,
+    };
+    for (const std::string& name : target.hard_links) {
+      file.hard_links.push_back(display_path(name));
+    }
+    files.push_back(std::move(file));
+  }
+  return files;
 }
 
 std::string history_comment() { return "ocicap " OCICAP_VERSION; }
@@ -158,22 +225,10 @@ std::string history_comment() { return "ocicap " OCICAP_VERSION; }
 ImageChange change_image(const SourceImage& source, ImageLayout& destination,
                          const ChangeRequest& request,
                          const std::string& label, ReadObserver* observer) {
-  std::vector<Target> targets = canonical_targets(request.changes);
-
-  // Find every target in the merged view and keep its content.
-  std::vector<std::string> paths;
-  for (const Target& target : targets) {
-    paths.push_back(target.canonical);
-  }
-  PathResolver resolver(source.layout, image_layers(source), paths, paths);
-  resolver.set_observer(observer);
-  resolver.run();
-  for (const Target& target : targets) {
-    check_target(resolver.state(target.canonical), target, label);
-  }
   ImageChange change{.manifest = source.manifest_descriptor};
-  targets = drop_unchanged(targets, resolver, label, change.warnings);
-  if (targets.empty()) {
+  ResolvedChange resolved =
+      resolve_change(source, request, label, observer, true, change.warnings);
+  if (resolved.targets.empty()) {
     return change;
   }
 
@@ -185,7 +240,7 @@ ImageChange change_image(const SourceImage& source, ImageLayout& destination,
       media_type::layer_type(source.manifest.family(), compression);
   std::unique_ptr<BlobWriter> blob = destination.write_blob();
   LayerWriter writer(*blob, compression);
-  write_layer_entries(writer, resolver, targets, time);
+  write_layer_entries(writer, resolved, time);
   LayerDigests digests = writer.finish();
   Descriptor layer{.media_type = layer_type, .digest = blob->commit(),
                    .size = digests.size};
@@ -207,15 +262,18 @@ ImageChange change_image(const SourceImage& source, ImageLayout& destination,
                                          source.manifest_descriptor.media_type);
   change.manifest.annotations = source.manifest_descriptor.annotations;
   change.manifest.platform = source.manifest_descriptor.platform;
+  change.files = changed_files(resolved, source, observer);
+  return change;
+}
 
-  std::string platform = source.platform ? source.platform->string() : "";
-  for (const Target& target : targets) {
-    change.files.push_back(
-        {display_path(target.canonical),
-         target.capabilities ? format_capability_text(*target.capabilities)
-                             : "",
-         resolver.state(target.canonical).layer, platform});
-  }
+ImageChange plan_image_change(const SourceImage& source,
+                              const ChangeRequest& request,
+                              const std::string& label,
+                              ReadObserver* observer) {
+  ImageChange change{.manifest = source.manifest_descriptor};
+  ResolvedChange resolved =
+      resolve_change(source, request, label, observer, false, change.warnings);
+  change.files = changed_files(resolved, source, observer);
   return change;
 }
 

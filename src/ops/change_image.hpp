@@ -18,4 +18,12 @@ ImageChange change_image(const SourceImage& source, ImageLayout& destination,
                          const ChangeRequest& request,
                          const std::string& label, ReadObserver* observer);
 
+// Resolves `request.changes` in `source` as change_image() does and
+// returns the files it would change, writing nothing. The manifest is the
+// source's.
+ImageChange plan_image_change(const SourceImage& source,
+                              const ChangeRequest& request,
+                              const std::string& label,
+                              ReadObserver* observer);
+
 } // namespace ocicap

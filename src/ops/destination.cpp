@@ -138,8 +138,7 @@ void Destination::import_reachable_blobs(const ImageLayout& source,
   import_reachable_blobs(source, manifest.config());
   for (const Descriptor& layer : manifest.layers()) {
     bool foreign = !source.has_blob(layer.digest) &&
-                   layer.media_type.find("nondistributable") !=
-                       std::string::npos;
+                   media_type::is_foreign_layer(layer.media_type);
     if (!foreign) {
       import_reachable_blobs(source, layer);
     }

@@ -27,22 +27,49 @@ constexpr std::array unsupported_transports{
     std::string_view{"dir"},
 };
 
-// Returns whether `ref` is a valid ref name as the image-spec's annotation
-// grammar defines it: alphanumerics and the separators - . _ : @ / + =.
-bool is_valid_ref(std::string_view ref) {
-  if (ref.empty()) {
+bool is_alphanumeric(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9');
+}
+
+// Returns whether `component` is alphanum (separator alphanum)*, where a
+// separator is one of - . _ : @ + or "--".
+bool is_valid_component(std::string_view component) {
+  if (component.empty() || !is_alphanumeric(component.front()) ||
+      !is_alphanumeric(component.back())) {
     return false;
   }
-  for (char c : ref) {
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                 (c >= '0' && c <= '9');
-    bool separator = std::string_view("-._:@/+=").find(c) !=
-                     std::string_view::npos;
-    if (!alnum && !separator) {
+  for (std::size_t i = 1; i < component.size(); ++i) {
+    char c = component[i];
+    if (is_alphanumeric(c)) {
+      continue;
+    }
+    if (std::string_view("-._:@+").find(c) == std::string_view::npos) {
+      return false;
+    }
+    bool double_dash = c == '-' && component[i - 1] == '-' &&
+                       (i < 2 || component[i - 2] != '-');
+    if (!is_alphanumeric(component[i - 1]) && !double_dash) {
       return false;
     }
   }
   return true;
+}
+
+// Returns whether `ref` matches the image-spec's grammar for
+// org.opencontainers.image.ref.name: component ("/" component)*.
+bool is_valid_ref(std::string_view ref) {
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t slash = ref.find('/', start);
+    if (!is_valid_component(ref.substr(start, slash - start))) {
+      return false;
+    }
+    if (slash == std::string_view::npos) {
+      return true;
+    }
+    start = slash + 1;
+  }
 }
 
 void check_ref(const ImageReference& reference, std::string_view text) {
@@ -52,7 +79,8 @@ void check_ref(const ImageReference& reference, std::string_view text) {
   if (!is_valid_ref(*reference.ref)) {
     throw Error("invalid ref \"" + *reference.ref + "\" in \"" +
                 std::string(text) +
-                "\": a ref uses letters, digits and - . _ : @ / + =");
+                "\": a ref is letters and digits joined by - . _ : @ + or "
+                "--, in components separated by /");
   }
   if (reference.transport == Transport::docker_archive &&
       reference.ref->find(':') == std::string::npos) {

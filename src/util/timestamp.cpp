@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <regex>
 
 namespace ocicap {
 
@@ -15,41 +16,40 @@ std::string format_rfc3339(std::int64_t seconds) {
 }
 
 std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
-  std::string copy(text);
-  std::tm utc{};
-  const char* rest = strptime(copy.c_str(), "%Y-%m-%dT%H:%M:%S", &utc);
-  if (rest == nullptr) {
+  static const std::regex pattern(
+      R"((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?)"
+      R"((Z|z|([+-])(\d{2}):(\d{2})))");
+  std::match_results<std::string_view::const_iterator> match;
+  if (!std::regex_match(text.begin(), text.end(), match, pattern)) {
     return std::nullopt;
   }
-  if (*rest == '.') {
-    ++rest;
-    while (*rest >= '0' && *rest <= '9') {
-      ++rest;
-    }
+  auto number = [&](int group) { return std::stoi(match[group].str()); };
+  std::tm utc{};
+  utc.tm_year = number(1) - 1900;
+  utc.tm_mon = number(2) - 1;
+  utc.tm_mday = number(3);
+  utc.tm_hour = number(4);
+  utc.tm_min = number(5);
+  utc.tm_sec = number(6);
+  std::tm fields = utc;
+  std::int64_t seconds = static_cast<std::int64_t>(timegm(&utc));
+  // timegm normalises out-of-range fields (February 31st becomes March
+  // 3rd); a date that changed was not a valid one.
+  if (utc.tm_mday != fields.tm_mday || utc.tm_mon != fields.tm_mon ||
+      utc.tm_hour != fields.tm_hour || utc.tm_min != fields.tm_min ||
+      utc.tm_sec != fields.tm_sec) {
+    return std::nullopt;
   }
-  std::int64_t offset = 0;
-  if (*rest == 'Z' || *rest == 'z') {
-    ++rest;
-  } else if (*rest == '+' || *rest == '-') {
-    int hours = 0;
-    int minutes = 0;
-    int consumed = 0;
-    if (std::sscanf(rest + 1, "%2d:%2d%n", &hours, &minutes, &consumed) != 2 ||
-        consumed != 5) {
+  if (match[9].matched) {
+    int hours = number(10);
+    int minutes = number(11);
+    if (hours > 23 || minutes > 59) {
       return std::nullopt;
     }
-    offset = (hours * 60 + minutes) * 60;
-    if (*rest == '-') {
-      offset = -offset;
-    }
-    rest += 6;
-  } else {
-    return std::nullopt;
+    std::int64_t offset = (hours * 60 + minutes) * 60;
+    seconds -= match[9].str() == "-" ? -offset : offset;
   }
-  if (*rest != '\0') {
-    return std::nullopt;
-  }
-  return static_cast<std::int64_t>(timegm(&utc)) - offset;
+  return seconds;
 }
 
 } // namespace ocicap

@@ -105,7 +105,8 @@ fi
 echo "# get on a revision 3 (namespaced) capability xattr"
 
 # setcap -n 1000 writes revision 3 with root ID 1000. getcap without -n
-# prints it like a revision 2 value, and get must match getcap.
+# prints it like a revision 2 value; get prints the root ID as getcap -n
+# does, and must match it.
 v3_image=$WORK/v3-image
 new_layout "$v3_image" app
 v3_root=$WORK/v3-layer
@@ -115,8 +116,12 @@ if setcap -n 1000 cap_net_raw+ep "$v3_root/usr/bin/nsping"; then
     expected_v3=$(unpacked_getcap "$v3_image" app)
     assert_eq "getcap prints the revision 3 value" \
         "/usr/bin/nsping cap_net_raw=ep" "$expected_v3"
+    bundle=$(unpack_image "$v3_image" app)
+    expected_v3=$(cd "$bundle/rootfs" && getcap -n -r . | sed 's#^\./#/#')
+    assert_eq "getcap -n prints the root ID" \
+        "/usr/bin/nsping cap_net_raw=ep [rootid=1000]" "$expected_v3"
     expect_success "get revision 3 xattr" get -r "oci:$v3_image:app"
-    assert_eq "get prints a revision 3 value like getcap" \
+    assert_eq "get prints a revision 3 value like getcap -n" \
         "$expected_v3" "$OCICAP_STDOUT"
 else
     echo "# setcap -n is not supported here, revision 3 case not run"

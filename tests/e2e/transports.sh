@@ -64,6 +64,8 @@ run_ocicap_stream() {
 # then the manifest digest.
 check_set_report() {
     local description=$1 report=$2
+    # Runtime advice lines, which precede the report on stderr, are skipped.
+    report=$(grep -v -e '^ocicap: runtime: ' -e '^  ' <<<"$report")
     assert_eq "$description: report names capcheck" \
         "/usr/bin/capcheck cap_ipc_lock=eip" "$(head -n 1 <<<"$report")"
     assert_contains "$description: report ends with the digest" \

@@ -228,6 +228,67 @@ TEST_SUITE("CapabilitySet") {
     }
   }
 
+  TEST_CASE("accepts runtime capability names") {
+    const CapabilitySet ipc_lock_eip{.permitted = bit(cap_ipc_lock),
+                                     .inheritable = bit(cap_ipc_lock),
+                                     .effective = true};
+    for (std::string text :
+         {"IPC_LOCK+eip", "CAP_IPC_LOCK+eip", "ipc_lock+eip", "Ipc_Lock=EIP",
+          "cap_ipc_lock=eip", "  IPC_LOCK+eip  "}) {
+      CAPTURE(text);
+      CHECK(parse_capability_text(text) == ipc_lock_eip);
+    }
+    CHECK(parse_capability_text("NET_RAW,CAP_NET_ADMIN=ep") ==
+          CapabilitySet{.permitted = bit(cap_net_raw) | bit(cap_net_admin),
+                        .effective = true});
+    CHECK(parse_capability_text("CHOWN=p KILL=i") ==
+          CapabilitySet{.permitted = bit(cap_chown),
+                        .inheritable = bit(cap_kill)});
+  }
+
+  TEST_CASE("rejects unknown runtime names with the text as given") {
+    CHECK_THROWS_WITH_AS(
+        parse_capability_text("NOT_A_CAP+ep"),
+        "invalid capability text \"NOT_A_CAP+ep\": expected setcap syntax "
+        "such as cap_ipc_lock+eip or cap_net_raw,cap_net_admin=ep",
+        Error);
+  }
+
+  TEST_CASE("formats the root ID like getcap -n") {
+    CapabilitySet set{.permitted = bit(cap_chown),
+                      .effective = true,
+                      .root_id = 1000};
+    CHECK(ocicap::format_getcap_text(set) == "cap_chown=ep [rootid=1000]");
+    set.root_id.reset();
+    CHECK(ocicap::format_getcap_text(set) == "cap_chown=ep");
+  }
+
+  TEST_CASE("parses what format_getcap_text prints") {
+    for (CapabilitySet set : {
+             CapabilitySet{.permitted = bit(cap_chown), .effective = true},
+             CapabilitySet{.permitted = bit(cap_chown),
+                           .effective = true,
+                           .root_id = 1000},
+             CapabilitySet{.permitted = bit(cap_net_raw),
+                           .inheritable = bit(cap_kill),
+                           .root_id = 4294967295u},
+         }) {
+      std::string text = ocicap::format_getcap_text(set);
+      CAPTURE(text);
+      CHECK(ocicap::parse_getcap_text(text) == set);
+    }
+  }
+
+  TEST_CASE("rejects invalid root IDs") {
+    for (std::string text :
+         {"cap_chown=ep [rootid=]", "cap_chown=ep [rootid=x]",
+          "cap_chown=ep [rootid=-1]", "cap_chown=ep [rootid=4294967296]",
+          "cap_chown=ep [rootid=99999999999]"}) {
+      CAPTURE(text);
+      CHECK_THROWS_AS(ocicap::parse_getcap_text(text), Error);
+    }
+  }
+
   TEST_CASE("libcap_version is MAJOR.MINOR") {
     std::string version = ocicap::libcap_version();
     CAPTURE(version);

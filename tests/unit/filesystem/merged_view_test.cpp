@@ -2,6 +2,7 @@
 
 #include "ocicap/error.hpp"
 #include "support/image_builder.hpp"
+#include "support/layer_stack.hpp"
 #include "support/printers.hpp"
 #include "support/temp_directory.hpp"
 
@@ -21,6 +22,7 @@ using ocicap::test::directory_entry;
 using ocicap::test::EntrySpec;
 using ocicap::test::file_entry;
 using ocicap::test::hardlink_entry;
+using ocicap::test::LayerStack;
 using ocicap::test::marker_entry;
 using ocicap::test::symlink_entry;
 using ocicap::test::TempDirectory;
@@ -29,22 +31,6 @@ using Status = ocicap::PathState::Status;
 namespace {
 
 const std::string cap_name = "security.capability";
-
-// A layout whose layers the test adds bottom first.
-struct LayerStack {
-  TempDirectory directory;
-  ImageLayout layout = ImageLayout::create(directory.path());
-  std::vector<ImageLayer> layers;
-
-  const ImageLayer& add(const std::vector<EntrySpec>& entries) {
-    layers.push_back(ocicap::test::write_layer(layout, entries));
-    return layers.back();
-  }
-
-  std::string label(std::size_t layer) const {
-    return "layer " + layers.at(layer).descriptor.digest.string();
-  }
-};
 
 EntrySpec capable_file(std::string name, std::string value = "cap") {
   return file_entry(std::move(name), "binary", {{cap_name, value}});
@@ -283,6 +269,42 @@ TEST_SUITE("PathResolver") {
     REQUIRE(state.status == Status::found);
     CHECK(state.entry.type() == EntryType::regular);
     CHECK(content_of(state) == "data");
+  }
+
+  TEST_CASE("lists the other names of a hard-linked file") {
+    LayerStack stack;
+    stack.add(usr_bin({file_entry("usr/bin/x", "data"),
+                       hardlink_entry("usr/bin/y", "usr/bin/x"),
+                       hardlink_entry("usr/bin/z", "usr/bin/y"),
+                       file_entry("usr/bin/other", "o"),
+                       hardlink_entry("usr/bin/w", "usr/bin/other")}));
+    PathResolver resolver =
+        resolve(stack, {"usr/bin/x", "usr/bin/z", "usr/bin/other"});
+    CHECK(resolver.hard_link_names("usr/bin/x") ==
+          std::vector<std::string>{"usr/bin/y", "usr/bin/z"});
+    CHECK(resolver.hard_link_names("usr/bin/z") ==
+          std::vector<std::string>{"usr/bin/x", "usr/bin/y"});
+    CHECK(resolver.hard_link_names("usr/bin/other") ==
+          std::vector<std::string>{"usr/bin/w"});
+  }
+
+  TEST_CASE("lists names only from the providing layer") {
+    LayerStack stack;
+    stack.add(usr_bin({file_entry("usr/bin/x", "old"),
+                       hardlink_entry("usr/bin/y", "usr/bin/x")}));
+    stack.add(usr_bin({file_entry("usr/bin/x", "new")}));
+    PathResolver resolver = resolve(stack, {"usr/bin/x"});
+    CHECK(resolver.state("usr/bin/x").layer == 1);
+    CHECK(resolver.hard_link_names("usr/bin/x").empty());
+  }
+
+  TEST_CASE("lists no names for a file without links") {
+    LayerStack stack;
+    stack.add(usr_bin({file_entry("usr/bin/x", "x")}));
+    CHECK(resolve(stack, {"usr/bin/x"}).hard_link_names("usr/bin/x").empty());
+    CHECK(resolve(stack, {"usr/bin/gone"})
+              .hard_link_names("usr/bin/gone")
+              .empty());
   }
 
   TEST_CASE("rejects a forward hard link") {

@@ -167,6 +167,17 @@ TEST_SUITE("TarEntry") {
     CHECK(entry.size() == 8192);
   }
 
+  TEST_CASE("make_hard_link turns a file into a link") {
+    TarEntry entry = ocicap::test::make_tar_entry(ocicap::test::file_entry(
+        "b", "content", {{"security.capability", "v"}, {"user.a", "1"}}));
+    entry.make_hard_link("a");
+    CHECK(entry.type() == EntryType::hardlink);
+    CHECK(entry.link_target() == "a");
+    CHECK(entry.size() == 0);
+    CHECK(entry.xattrs().empty());
+    CHECK(entry.name() == "b");
+  }
+
   TEST_CASE("copies are independent") {
     TarEntry original =
         ocicap::test::make_tar_entry(ocicap::test::file_entry("f", "x"));

@@ -118,7 +118,7 @@ TEST_SUITE("GetCapabilities") {
         std::vector<std::string>{
             "/usr/bin/missing not found in " + name + ": no layer contains it",
             "/usr/bin/link is a symbolic link to \"a\"; name the target "
-            "file instead",
+            "file instead, or add --follow (-L)",
             "/usr/bin/gone not found in " + name +
                 ": deleted by a whiteout in layer " + upper_layer,
             bad_value_message,
@@ -141,6 +141,48 @@ TEST_SUITE("GetCapabilities") {
       CAPTURE(file.path);
       CHECK(file.capability_text == "cap_setgid,cap_setuid=ep");
     }
+  }
+
+  TEST_CASE("follows symbolic links when asked") {
+    TempDirectory directory;
+    std::string image = write_image(directory);
+    GetRequest request =
+        make_request("oci:" + image + ":app", {"/usr/bin/link"});
+    request.follow_symlinks = true;
+    GetResult result = ocicap::get_capabilities(request);
+    CHECK(result.errors.empty());
+    REQUIRE(result.files.size() == 1);
+    CHECK(result.files[0].path == "/usr/bin/a");
+    CHECK(result.files[0].link_chain ==
+          std::vector<std::string>{"/usr/bin/link", "/usr/bin/a"});
+  }
+
+  TEST_CASE("reports links that do not resolve") {
+    TempDirectory directory;
+    std::string image = write_image(directory);
+    std::string name = "oci:" + image + ":app";
+    GetRequest request = make_request(name, {"/usr/bin/missing", "/usr/bin/a"});
+    request.follow_symlinks = true;
+    GetResult result = ocicap::get_capabilities(request);
+    CHECK(result.errors ==
+          std::vector<std::string>{"resolving /usr/bin/missing in " + name +
+                                   ": /usr/bin/missing not found (no layer "
+                                   "contains it)"});
+    REQUIRE(result.files.size() == 1);
+    CHECK(result.files[0].path == "/usr/bin/a");
+  }
+
+  TEST_CASE("warns of revision 3 root IDs") {
+    TempDirectory directory;
+    std::string image = write_image(directory);
+    GetResult result = ocicap::get_capabilities(
+        make_request("oci:" + image + ":app", {"/usr/bin/ns", "/usr/bin/a"}));
+    CHECK(result.warnings ==
+          std::vector<std::string>{
+              "/usr/bin/ns has a revision 3 capability for root ID 1000: the "
+              "kernel honours it only in a user namespace whose root is host "
+              "UID 1000, so a runtime with another mapping, or none, ignores "
+              "it"});
   }
 
   TEST_CASE("throws when the image cannot be opened") {

@@ -159,8 +159,8 @@ TEST_SUITE("ImageReference") {
       CAPTURE(text);
       CHECK_THROWS_WITH_AS(parse_image_reference(text),
                            ("invalid ref \"" + ref + "\" in \"" + text +
-                            "\": a ref uses letters, digits and - . _ : @ / "
-                            "+ =")
+                            "\": a ref is letters and digits joined by "
+                            "- . _ : @ + or --, in components separated by /")
                                .c_str(),
                            Error);
     }

@@ -1,0 +1,109 @@
+// Dry runs: the image tree is walked as apply_changes() walks it, and
+// each selected image manifest is resolved without writing a blob.
+#include "ocicap/ops.hpp"
+
+#include "change_image.hpp"
+#include "ocicap/error.hpp"
+#include "workspace.hpp"
+
+namespace ocicap {
+namespace {
+
+class TreePlanner {
+public:
+  TreePlanner(const ImageLayout& layout, const ChangeRequest& request,
+              ReadObserver* observer, ChangeResult& result)
+      : layout_(layout), request_(request), observer_(observer),
+        result_(result) {}
+
+  void plan(const Descriptor& descriptor) {
+    if (media_type::is_index(descriptor.media_type)) {
+      plan_index(descriptor);
+    } else if (is_selected(descriptor)) {
+      plan_manifest(descriptor);
+    }
+  }
+
+  std::size_t images_planned() const { return images_planned_; }
+
+private:
+  bool is_selected(const Descriptor& descriptor) const {
+    for (const Platform& platform : request_.platforms) {
+      if (descriptor.platform && descriptor.platform->matches(platform)) {
+        return true;
+      }
+    }
+    return request_.platforms.empty();
+  }
+
+  void plan_index(const Descriptor& descriptor) {
+    std::string source = "index " + descriptor.digest.string();
+    std::string bytes = add_context("reading " + source, [&] {
+      return layout_.read_document(descriptor);
+    });
+    for (const Descriptor& entry : ImageIndex::parse(bytes, source).manifests()) {
+      if (!entry.is_attestation()) {
+        plan(entry);
+      }
+    }
+  }
+
+  void plan_manifest(const Descriptor& descriptor) {
+    SourceImage image = read_source_image(layout_, descriptor);
+    std::string label = request_.image.string();
+    if (descriptor.platform) {
+      label += " (platform " + descriptor.platform->string() + ")";
+    }
+    ImageChange change = plan_image_change(image, request_, label, observer_);
+    result_.files.insert(result_.files.end(), change.files.begin(),
+                         change.files.end());
+    result_.warnings.insert(result_.warnings.end(), change.warnings.begin(),
+                            change.warnings.end());
+    ++images_planned_;
+  }
+
+  const ImageLayout& layout_;
+  const ChangeRequest& request_;
+  ReadObserver* observer_;
+  ChangeResult& result_;
+  std::size_t images_planned_ = 0;
+};
+
+// Returns where apply_changes() would put the result.
+std::string planned_destination(const ChangeRequest& request) {
+  if (request.output) {
+    return request.output->string();
+  }
+  ImageReference destination = request.image;
+  if (request.tag) {
+    destination.ref = request.tag;
+  }
+  return destination.string();
+}
+
+} // namespace
+
+ChangeResult plan_changes(const ChangeRequest& request,
+                          ReadObserver* observer) {
+  if (request.changes.empty()) {
+    throw Error("no files to change: name at least one PATH");
+  }
+  Workspace workspace(request.image);
+  ImageLayout layout = ImageLayout::open(workspace.layout_path());
+  Descriptor top = layout.index().manifests()[workspace.select(layout)];
+  if (!media_type::is_index(top.media_type) && !request.platforms.empty()) {
+    throw Error("--platform applies to multi-platform images, and " +
+                request.image.string() + " is a single image");
+  }
+  ChangeResult result{.descriptor = top,
+                      .destination = planned_destination(request)};
+  TreePlanner planner(layout, request, observer, result);
+  planner.plan(top);
+  if (planner.images_planned() == 0) {
+    throw Error("no image in " + request.image.string() +
+                " matches the --platform values given");
+  }
+  return result;
+}
+
+} // namespace ocicap
