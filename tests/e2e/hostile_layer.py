@@ -97,7 +97,7 @@ def case_big_record():
 
 
 def case_huge_pax_header():
-    # A PAX header that declares 8 GiB but holds a few bytes.
+    # A PAX header that declares 8 GiB but contains a few bytes.
     return [
         t.header(b"PaxHeaders/huge", typeflag=t.PAX_HEADER,
                  size=8 << 30),
@@ -107,8 +107,8 @@ def case_huge_pax_header():
 
 
 def case_huge_size():
-    # A file that declares 1 TiB (base-256 size field) and holds 512 bytes,
-    # then the archive ends.
+    # A file that declares 1 TiB (base-256 size field) and contains 100
+    # bytes, then the archive ends.
     return [
         t.member(b"usr/bin/before", SCRIPT, mode=0o755),
         t.header(b"usr/bin/huge", size=1 << 40, mode=0o755),

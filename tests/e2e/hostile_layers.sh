@@ -1,10 +1,10 @@
 #!/bin/bash
-# Hostile layers: tars made byte by byte (hostile_layer.py, tarcraft.py)
-# with names that climb out with "..", absolute names, names and PAX
-# records of kilobytes to a mebibyte, declared sizes far beyond the data,
-# hard links to missing or later names, symbolic link loops, duplicate
-# entries, non-UTF-8 names, whiteout names with dots, a tar without end
-# blocks and a 512 MiB gzip bomb.
+# Hostile layers, made byte by byte by hostile_layer.py and tarcraft.py.
+# The cases: names that climb out with "..", absolute names, names and
+# PAX records of kilobytes to a mebibyte, declared sizes far beyond the
+# data, hard links to missing or later names, symbolic link loops,
+# duplicate entries, non-UTF-8 names, whiteout names with dots, a tar
+# without end blocks and a 512 MiB gzip bomb.
 #
 # For each, ocicap either handles the entry as a container runtime would
 # (a name is resolved inside the image root, as containerd and umoci do,
