@@ -3,6 +3,8 @@
 #   scripts/install-deps.sh build   compiler, CMake and the libraries
 #   scripts/install-deps.sh test    the above plus the tools the tests use
 #                                   to check results independently
+#   scripts/install-deps.sh bench   the build packages plus the tools
+#                                   bench/run.sh times and plots with
 # Runs apt-get as root, through sudo when started as another user.
 set -euo pipefail
 
@@ -10,6 +12,10 @@ build_packages=(
     cmake g++ make pkg-config
     libarchive-dev libcap-dev libssl-dev libisal-dev libzstd-dev
     libcli11-dev doctest-dev nlohmann-json3-dev
+)
+bench_packages=(
+    hyperfine isal buildah umoci skopeo gnuplot-nox libcap2-bin jq time
+    zstd tar python3
 )
 test_packages=(
     umoci skopeo libcap2-bin util-linux jq python3 tar gzip zstd
@@ -19,8 +25,9 @@ test_packages=(
 case "${1:-build}" in
     build) wanted=("${build_packages[@]}") ;;
     test) wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
+    bench) wanted=("${build_packages[@]}" "${bench_packages[@]}") ;;
     *)
-        echo "usage: $0 build|test" >&2
+        echo "usage: $0 build|test|bench" >&2
         exit 2
         ;;
 esac
