@@ -55,12 +55,19 @@ void make_directories(const std::string& path);
 // Flushes the directory entry table of `directory` to disk.
 void sync_directory(const std::string& directory);
 
-// A file written under a temporary name in the directory of its final path
-// and renamed over that path by commit(). Readers never see a partial file.
+// The start of the name of every temporary file and staging directory
+// ocicap creates next to what it writes.
+inline constexpr std::string_view temporary_file_prefix = ".ocicap-tmp-";
+
+// A file written under a temporary name, in the directory of its final path
+// or another on its filesystem, and renamed over that path by commit(). Readers never see a partial file.
 // Without commit() the destructor removes the temporary file.
 class AtomicFile {
 public:
-  explicit AtomicFile(std::string final_path);
+  // The temporary file goes to `temporary_directory`, or by default to the
+  // directory of `final_path`; both must be on one filesystem.
+  explicit AtomicFile(std::string final_path,
+                      const std::string& temporary_directory = "");
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
   ~AtomicFile();
@@ -99,8 +106,10 @@ private:
 void write_file_atomically(const std::string& path, std::string_view data);
 
 // Hard-links `source` to `target`, or copies it where linking is not possible
-// (another filesystem, or no permission). `target` appears atomically.
-void link_or_copy_file(const std::string& source, const std::string& target);
+// (another filesystem, or no permission). `target` appears atomically; a
+// copy is written in `temporary_directory` first (see AtomicFile).
+void link_or_copy_file(const std::string& source, const std::string& target,
+                       const std::string& temporary_directory = "");
 
 // Creates an unnamed temporary file under $TMPDIR (default /tmp) for
 // content that must be kept between two passes; it vanishes when closed.

@@ -86,7 +86,9 @@ private:
 // digest by commit(). Dropped without commit, it leaves nothing behind.
 class BlobWriter {
 public:
-  BlobWriter(std::string blobs_directory,
+  // The blob is written to a temporary file in `temporary_directory`, on
+  // the filesystem of `blobs_directory`, and renamed into it by commit().
+  BlobWriter(std::string blobs_directory, const std::string& temporary_directory,
              std::shared_ptr<std::vector<std::string>> new_blobs);
 
   void write(std::string_view data);

@@ -25,8 +25,10 @@ inline constexpr std::string_view layout_lock_file_name = ".ocicap.lock";
 class LayoutLock {
 public:
   // Locks the image layout in directory `layout_path`, waiting while
-  // another process holds the lock. Throws Error naming the layout when
-  // the lock file cannot be created or locked.
+  // another process holds the lock, then removes the temporary files
+  // (.ocicap-tmp-*) that killed runs left in the layout and in
+  // blobs/sha256. Throws Error naming the layout when the lock file cannot
+  // be created or locked.
   static LayoutLock lock_layout(const std::string& layout_path);
 
   // Locks the archive file at `archive_path`, waiting while another process

@@ -100,7 +100,10 @@ FileDescriptor ImageLayout::open_blob(const Descriptor& descriptor) const {
 }
 
 std::unique_ptr<BlobWriter> ImageLayout::write_blob() const {
-  return std::make_unique<BlobWriter>(path_ + "/blobs/sha256", new_blobs_);
+  // Temporary files stay out of blobs/, where umoci gc (0.4.7) takes every
+  // name for a digest and fails on any other.
+  return std::make_unique<BlobWriter>(path_ + "/blobs/sha256", path_,
+                                      new_blobs_);
 }
 
 Descriptor ImageLayout::put_blob(std::string_view data,
@@ -121,7 +124,7 @@ void ImageLayout::import_blob(const ImageLayout& source,
   std::string target = blob_path(descriptor.digest);
   make_directories(parent_directory(target));
   new_blobs_->push_back(target);
-  link_or_copy_file(source.blob_path(descriptor.digest), target);
+  link_or_copy_file(source.blob_path(descriptor.digest), target, path_);
 }
 
 void ImageLayout::import_file(const std::string& path, const Digest& digest) {
@@ -131,7 +134,7 @@ void ImageLayout::import_file(const std::string& path, const Digest& digest) {
   std::string target = blob_path(digest);
   make_directories(parent_directory(target));
   new_blobs_->push_back(target);
-  link_or_copy_file(path, target);
+  link_or_copy_file(path, target, path_);
 }
 
 void ImageLayout::write_index(const ImageIndex& index) {
@@ -173,9 +176,11 @@ void ImageLayout::check_writable() const {
 }
 
 BlobWriter::BlobWriter(std::string blobs_directory,
+                       const std::string& temporary_directory,
                        std::shared_ptr<std::vector<std::string>> new_blobs)
     : directory_(std::move(blobs_directory)), new_blobs_(std::move(new_blobs)),
-      file_((make_directories(directory_), directory_ + "/new-blob")) {}
+      file_((make_directories(directory_), directory_ + "/new-blob"),
+            temporary_directory) {}
 
 void BlobWriter::write(std::string_view data) {
   if (digest_) {

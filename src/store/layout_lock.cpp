@@ -6,7 +6,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
+#include <memory>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,11 +20,38 @@ bool same_file(const struct stat& a, const struct stat& b) {
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+// Removes the regular files named .ocicap-tmp-* in `directory`: the
+// temporary files of runs that were killed. Errors are ignored, as the
+// files change nothing a reader of the layout sees.
+void remove_temporary_files(const std::string& directory) {
+  std::unique_ptr<DIR, int (*)(DIR*)> listing(::opendir(directory.c_str()),
+                                              &::closedir);
+  if (!listing) {
+    return;
+  }
+  while (const dirent* entry = ::readdir(listing.get())) {
+    std::string_view name = entry->d_name;
+    std::string path = directory + "/" + std::string(name);
+    struct stat st;
+    if (name.starts_with(temporary_file_prefix) &&
+        ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      ::unlink(path.c_str());
+    }
+  }
+}
+
 } // namespace
 
 LayoutLock LayoutLock::lock_layout(const std::string& layout_path) {
-  return lock_file(layout_path + "/" + std::string(layout_lock_file_name),
-                   true, "image layout " + layout_path);
+  LayoutLock lock =
+      lock_file(layout_path + "/" + std::string(layout_lock_file_name), true,
+                "image layout " + layout_path);
+  // Under the lock no other ocicap run writes here, so every temporary
+  // file left is a killed run's. Earlier versions put blob temporary files
+  // in blobs/sha256, where they break umoci gc.
+  remove_temporary_files(layout_path);
+  remove_temporary_files(layout_path + "/blobs/sha256");
+  return lock;
 }
 
 LayoutLock LayoutLock::lock_archive(const std::string& archive_path) {

@@ -162,16 +162,19 @@ std::string parent_directory(const std::string& path) {
   return path.substr(0, slash);
 }
 
-AtomicFile::AtomicFile(std::string final_path)
+AtomicFile::AtomicFile(std::string final_path,
+                       const std::string& temporary_directory)
     : final_path_(std::move(final_path)) {
-  std::string pattern = parent_directory(final_path_) + "/.ocicap-tmp-XXXXXX";
+  std::string directory = temporary_directory.empty()
+                              ? parent_directory(final_path_)
+                              : temporary_directory;
+  std::string pattern =
+      directory + "/" + std::string(temporary_file_prefix) + "XXXXXX";
   std::vector<char> name(pattern.begin(), pattern.end());
   name.push_back('\0');
   int fd = ::mkostemp(name.data(), O_CLOEXEC);
   if (fd < 0) {
-    throw_errno("cannot create a temporary file in " +
-                    parent_directory(final_path_),
-                errno);
+    throw_errno("cannot create a temporary file in " + directory, errno);
   }
   fd_ = FileDescriptor(fd);
   temporary_path_ = name.data();
@@ -231,7 +234,8 @@ void write_file_atomically(const std::string& path, std::string_view data) {
   file.commit();
 }
 
-void link_or_copy_file(const std::string& source, const std::string& target) {
+void link_or_copy_file(const std::string& source, const std::string& target,
+                       const std::string& temporary_directory) {
   if (::link(source.c_str(), target.c_str()) == 0) {
     return;
   }
@@ -239,7 +243,7 @@ void link_or_copy_file(const std::string& source, const std::string& target) {
     return;
   }
   FileDescriptor input = open_for_reading(source);
-  AtomicFile output(target);
+  AtomicFile output(target, temporary_directory);
   std::vector<char> buffer(1 << 20);
   for (;;) {
     std::size_t n = read_fully(input.get(), buffer.data(), buffer.size(),

@@ -33,7 +33,7 @@ trap cleanup_mounts EXIT
 reference=$WORK/reference
 copy_default_image "$reference"
 "$OCICAP" set "oci:$reference:app" cap_ipc_lock+eip /usr/bin/capcheck \
-    >/dev/null || fatal "undisturbed set failed"
+    >/dev/null 2>&1 || fatal "undisturbed set failed"
 NEW_INDEX=$(file_sha256 "$reference/index.json")
 NEW_MANIFEST=$(ref_digest "$reference" app)
 copy_default_image "$WORK/original"

@@ -52,7 +52,11 @@ hostile_layout() {
 # $WORK/strace.log.
 run_watched() {
     echo "# \$ ocicap $(printf '%q ' "$@")"
-    /usr/bin/time -f '%M' -o "$WORK/time.out" \
+    # LeakSanitizer does not work under ptrace, so a sanitizer build checks
+    # leaks in the other tests only. A small quarantine keeps its RSS near
+    # that of the normal build.
+    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:quarantine_size_mb=8 \
+        /usr/bin/time -f '%M' -o "$WORK/time.out" \
         strace -f -qq -e trace=%file,%desc -e signal=none \
         -o "$WORK/strace.log" \
         "$OCICAP" "$@" >"$WORK/ocicap.stdout" 2>"$WORK/ocicap.stderr"
@@ -239,7 +243,10 @@ for link in missing-link forward-link self-link outside-link \
     expect_hostile_error "hard link $link" "$layout" "/usr/bin/$link" \
         set "oci:$layout:app" cap_ipc_lock+eip "/usr/bin/$link"
 done
-expect_hostile_set "hard link to an earlier file" "$layout" \
+# /usr/bin/later has three names here, and one of them, forward-link, is
+# invalid; a set on any of them must name it (runtimes fail to extract it).
+expect_hostile_error "valid hard link to a file with an invalid name" \
+    "$layout" /usr/bin/forward-link set "oci:$layout:app" cap_ipc_lock+eip \
     /usr/bin/good-link
 
 # ---------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <sys/file.h>
@@ -161,5 +162,26 @@ TEST_SUITE("LayoutLock") {
     CHECK_FALSE(is_free(lock_path(layout)));
     moved.reset();
     CHECK(::access(lock_path(layout).c_str(), F_OK) != 0);
+  }
+}
+
+TEST_SUITE("LayoutLock temporary files") {
+  TEST_CASE("lock_layout removes temporary files of killed runs") {
+    TempDirectory layout;
+    std::string blobs = layout.file("blobs/sha256");
+    std::filesystem::create_directories(blobs);
+    write_file(layout.file(".ocicap-tmp-AbC123"), "partial index");
+    write_file(blobs + "/.ocicap-tmp-XyZ789", "partial blob");
+    write_file(blobs + "/" + std::string(64, 'a'), "a blob");
+    write_file(layout.file("index.json"), "{}");
+    std::filesystem::create_directory(layout.file(".ocicap-tmp-staging"));
+
+    LayoutLock lock = LayoutLock::lock_layout(layout.path());
+    CHECK_FALSE(std::filesystem::exists(layout.file(".ocicap-tmp-AbC123")));
+    CHECK_FALSE(std::filesystem::exists(blobs + "/.ocicap-tmp-XyZ789"));
+    CHECK(std::filesystem::exists(blobs + "/" + std::string(64, 'a')));
+    CHECK(std::filesystem::exists(layout.file("index.json")));
+    // Directories are not ocicap's temporary files inside a layout.
+    CHECK(std::filesystem::is_directory(layout.file(".ocicap-tmp-staging")));
   }
 }
