@@ -64,8 +64,17 @@ std::string read_content(const PathState& state) {
   if (::lseek(fd, 0, SEEK_SET) != 0) {
     throw_errno("cannot rewind a temporary file", errno);
   }
-  std::string data(max_database_size, '\0');
-  data.resize(read_fully(fd, data.data(), data.size(), "a temporary file"));
+  std::string data;
+  char buffer[65536];
+  while (std::size_t n =
+             read_fully(fd, buffer, sizeof buffer, "a temporary file")) {
+    data.append(buffer, n);
+    if (data.size() > max_database_size) {
+      throw Error("the file exceeds the " +
+                  std::to_string(max_database_size >> 20) +
+                  " MiB limit for a user database");
+    }
+  }
   return data;
 }
 
