@@ -138,9 +138,10 @@ void add_no_new_privs_item(RuntimeAdvice& advice, std::uint64_t required) {
     }
   }
   // The restricted Pod Security Standard requires
-  // allowPrivilegeEscalation: false (kubernetes.io/docs/concepts/security/
-  // pod-security-standards); containerd's default spec sets
-  // NoNewPrivileges (oci/spec.go, populateDefaultUnixSpec).
+  // allowPrivilegeEscalation: false, as Kyverno's policy for that profile
+  // states (kyverno.io, pod-security/restricted/disallow-privilege-
+  // escalation). containerd's default spec sets NoNewPrivileges
+  // (oci/spec.go, populateDefaultUnixSpec).
   item.message =
       "no_new_privs keeps file capabilities from being gained: the program "
       "runs, but without them. Kubernetes sets it with "
