@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds the libFuzzer targets of tests/fuzz with clang, AddressSanitizer
 # and UBSan, makes their seed corpora, and runs each target for SECONDS,
-# as many at a time as there are cores.
+# as many at a time as there are cores (or $OCICAP_FUZZ_JOBS).
 #
 #   scripts/fuzz.sh SECONDS [TARGET...]     default: every target
 #
@@ -25,7 +25,7 @@ fuzz_dir=${OCICAP_FUZZ_DIR:-$source_dir/build-fuzz}
 all_targets=(fuzz_image_index fuzz_manifest fuzz_image_config
     fuzz_layer_tar fuzz_layer_gzip fuzz_layer_zstd fuzz_vfs_cap_data)
 targets=("${@:-${all_targets[@]}}")
-jobs=$(nproc)
+jobs=${OCICAP_FUZZ_JOBS:-$(nproc)}
 
 compiler=$(command -v clang++ || command -v clang++-14 || true)
 if [[ -z $compiler ]]; then

@@ -19,7 +19,7 @@ bench_packages=(
 )
 test_packages=(
     umoci skopeo libcap2-bin util-linux jq python3 tar gzip zstd
-    libc6-dev gcc coreutils
+    libc6-dev gcc coreutils strace time
 )
 
 case "${1:-build}" in
