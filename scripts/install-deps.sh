@@ -20,6 +20,7 @@ bench_packages=(
 test_packages=(
     umoci skopeo libcap2-bin util-linux jq python3 tar gzip zstd
     libc6-dev gcc coreutils strace time
+    python3-yaml make curl docker-registry podman runc catatonit
 )
 
 case "${1:-build}" in
