@@ -58,6 +58,10 @@ struct FileChange {
   std::string path;
   // The new capability set; nullopt removes the attribute.
   std::optional<CapabilitySet> capabilities;
+  // Where the change was written, e.g. "caps.txt:3" for a line of a
+  // capability list; errors about it start with this. Empty for a path
+  // given on the command line.
+  std::string origin;
 };
 
 struct ChangeRequest {

@@ -69,6 +69,7 @@ std::vector<FileChange> parse_capability_list(std::string_view text,
     }
     std::string location = source + ":" + std::to_string(number);
     changes.push_back(add_context(location, [&] { return parse_line(line); }));
+    changes.back().origin = location;
   }
   if (changes.empty()) {
     throw Error(source + " lists no files: expected lines such as "

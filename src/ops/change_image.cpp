@@ -105,7 +105,9 @@ ResolvedChange resolve_change(const SourceImage& source,
   files.set_observer(observer);
   files.run();
   for (const FileTarget& target : change.targets) {
-    check_target(files.state(target.canonical), target, label);
+    add_context(target.origin, [&] {
+      check_target(files.state(target.canonical), target, label);
+    });
   }
 
   DirectoryEntries ancestors;

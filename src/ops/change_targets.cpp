@@ -35,11 +35,13 @@ public:
   std::vector<FileTarget> select() {
     std::vector<PathMatch> matches = scan_patterns();
     for (const FileChange& change : request_.changes) {
-      if (is_pattern(change.path)) {
-        add_pattern_matches(change, matches);
-      } else {
-        add_literal(change);
-      }
+      add_context(change.origin, [&] {
+        if (is_pattern(change.path)) {
+          add_pattern_matches(change, matches);
+        } else {
+          add_literal(change);
+        }
+      });
     }
     std::vector<FileTarget> targets;
     for (auto& [path, target] : by_path_) {
@@ -79,7 +81,7 @@ private:
       throw Error("path \"" + change.path + "\" is the root directory: "
                   "capabilities apply to regular files only");
     }
-    add(resolve(change.path, canonical, change.capabilities));
+    add(resolve(change, canonical));
   }
 
   void add_pattern_matches(const FileChange& change,
@@ -103,7 +105,7 @@ private:
       if (match.type == EntryType::regular ||
           match.type == EntryType::hardlink ||
           match.type == EntryType::symlink) {
-        add(resolve(change.path, match.path, change.capabilities));
+        add(resolve(change, match.path));
         ++added;
       }
     }
@@ -118,12 +120,11 @@ private:
     }
   }
 
-  FileTarget resolve(const std::string& requested,
-                     const std::string& canonical,
-                     const std::optional<CapabilitySet>& capabilities) {
-    FileTarget target{.requested = requested,
+  FileTarget resolve(const FileChange& change, const std::string& canonical) {
+    FileTarget target{.requested = change.path,
                       .canonical = canonical,
-                      .capabilities = capabilities};
+                      .capabilities = change.capabilities,
+                      .origin = change.origin};
     if (!request_.follow_symlinks) {
       return target;
     }

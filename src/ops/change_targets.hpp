@@ -21,6 +21,8 @@ struct FileTarget {
   std::optional<CapabilitySet> capabilities;
   // Other canonical names of the same file, written as hard links to it.
   std::vector<std::string> hard_links;
+  // FileChange::origin of the change that selected the file.
+  std::string origin;
 };
 
 // Returns whether `path` contains a wildcard or escape of fnmatch(3), which

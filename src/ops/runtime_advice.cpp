@@ -141,14 +141,22 @@ void add_no_new_privs_item(RuntimeAdvice& advice, std::uint64_t required) {
   // allowPrivilegeEscalation: false, as Kyverno's policy for that profile
   // states (kyverno.io, pod-security/restricted/disallow-privilege-
   // escalation). containerd's default spec sets NoNewPrivileges
-  // (oci/spec.go, populateDefaultUnixSpec).
+  // (oci/spec.go, populateDefaultUnixSpec), and its CRI plugin clears it
+  // and sets it again only from the security context
+  // (generateContainerSpec: oci.WithNewPrivileges, then
+  // oci.WithNoNewPrivileges when NoNewPrivs is true).
   item.message =
-      "no_new_privs keeps file capabilities from being gained: the program "
-      "runs, but without them. Kubernetes sets it with "
-      "allowPrivilegeEscalation: false, which the restricted Pod Security "
-      "Standard requires, Docker with --security-opt no-new-privileges, and "
-      "containerd's default OCI spec sets it too; leave it off for this "
-      "container (allowPrivilegeEscalation: true)";
+      "no_new_privs keeps file capabilities from being gained where the "
+      "calling process lacks them in its permitted set, so the program "
+      "runs without them unless its caller already holds them (as a "
+      "container's first process may, when the runtime puts the added "
+      "capabilities in its permitted set, as podman 4.3 with runc does). "
+      "Kubernetes sets no_new_privs with allowPrivilegeEscalation: false, "
+      "which the restricted Pod Security Standard requires, and Docker "
+      "with --security-opt no-new-privileges. containerd's default OCI "
+      "spec sets it for clients that start from that spec, while its "
+      "Kubernetes plugin follows allowPrivilegeEscalation. Leave it off "
+      "for this container (allowPrivilegeEscalation: true)";
   advice.items.push_back(std::move(item));
 }
 

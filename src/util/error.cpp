@@ -7,7 +7,10 @@ namespace ocicap {
 
 std::string with_context(std::string_view context, std::string_view cause) {
   // A cause that already starts with the context, as messages naming the
-  // same layer do, is not prefixed twice.
+  // same layer do, is not prefixed twice. An empty context adds nothing.
+  if (context.empty()) {
+    return std::string(cause);
+  }
   if (cause.starts_with(context) && cause.substr(context.size()).starts_with(":")) {
     return std::string(cause);
   }

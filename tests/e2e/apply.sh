@@ -110,8 +110,14 @@ expect_error "a list without files" "lists no files" \
 expect_error "a missing list" "$WORK/missing.txt" \
     apply "oci:$pristine:app" "$WORK/missing.txt"
 printf '/usr/bin/nothing cap_net_raw=ep\n' >"$WORK/missing-file.txt"
-expect_error "a list naming a missing file" /usr/bin/nothing \
+expect_error "a list naming a missing file names the line" \
+    "$WORK/missing-file.txt:1: /usr/bin/nothing not found" \
     apply "oci:$pristine:app" "$WORK/missing-file.txt"
+printf '/usr/bin/ping cap_net_raw=ep\n/usr/bin/no*.so cap_kill=ep\n' \
+    >"$WORK/missing-pattern.txt"
+expect_error "a pattern matching nothing names the line" \
+    "$WORK/missing-pattern.txt:2: pattern" \
+    apply "oci:$pristine:app" "$WORK/missing-pattern.txt"
 assert_eq "invalid lists change nothing" "$before" \
     "$(tree_fingerprint "$pristine")"
 

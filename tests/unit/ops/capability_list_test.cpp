@@ -52,6 +52,14 @@ TEST_SUITE("CapabilityList") {
     CHECK(changes[3].capabilities == namespaced);
   }
 
+  TEST_CASE("records the line of each change") {
+    std::vector<FileChange> changes = parse_capability_list(
+        "# comment\n/a cap_chown=ep\n\n/b cap_kill=ep\n", "caps.txt");
+    REQUIRE(changes.size() == 2);
+    CHECK(changes[0].origin == "caps.txt:2");
+    CHECK(changes[1].origin == "caps.txt:4");
+  }
+
   TEST_CASE("reads the PATH = CAPS form of old getcap") {
     std::vector<FileChange> changes =
         parse_capability_list("/bin/ping = cap_net_raw+ep\n", "caps.txt");

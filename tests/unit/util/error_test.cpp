@@ -14,6 +14,10 @@ TEST_SUITE("Error") {
           "reading layer sha256:ab: unexpected end");
   }
 
+  TEST_CASE("with_context adds nothing for an empty context") {
+    CHECK(ocicap::with_context("", "unexpected end") == "unexpected end");
+  }
+
   TEST_CASE("with_context keeps an empty cause") {
     CHECK(ocicap::with_context("context", "") == "context: ");
   }
