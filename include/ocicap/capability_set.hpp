@@ -32,7 +32,9 @@ struct CapabilitySet {
 // express and setcap rejects too.
 CapabilitySet parse_capability_text(std::string_view text);
 
-// Returns the libcap version ocicap was built against, e.g. "2.66".
+// Returns the version of the libcap this process runs with, e.g. "2.66",
+// read from the file name of its shared object, or else the version
+// ocicap was built with.
 std::string libcap_version();
 
 // Formats like getcap: libcap's cap_to_text, with the effective set shown as

@@ -3,7 +3,10 @@
 #include "ocicap/capability_names.hpp"
 #include "ocicap/error.hpp"
 
+#include <filesystem>
+#include <link.h>
 #include <memory>
+#include <optional>
 #include <sys/capability.h>
 
 namespace ocicap {
@@ -59,9 +62,50 @@ std::uint32_t parse_root_id(std::string_view number, std::string_view text) {
   return static_cast<std::uint32_t>(value);
 }
 
+// Stores the path of the loaded libcap shared object in `data`, a
+// std::string, and stops the iteration when `info` names it.
+int find_libcap_object(dl_phdr_info* info, std::size_t, void* data) {
+  std::string_view name = info->dlpi_name != nullptr ? info->dlpi_name : "";
+  if (name.find("/libcap.so") == std::string_view::npos) {
+    return 0;
+  }
+  *static_cast<std::string*>(data) = std::string(name);
+  return 1;
+}
+
+// Returns the version in the file name of the libcap shared object this
+// process loaded, e.g. "2.66" for libcap.so.2.66 (which the libcap.so.2
+// symbolic link names), or nullopt when there is none or the name carries
+// no MAJOR.MINOR. libcap has no function that returns its version.
+std::optional<std::string> loaded_libcap_version() {
+  std::string path;
+  ::dl_iterate_phdr(find_libcap_object, &path);
+  if (path.empty()) {
+    return std::nullopt;
+  }
+  std::error_code error;
+  std::string name =
+      std::filesystem::canonical(path, error).filename().string();
+  constexpr std::string_view prefix = "libcap.so.";
+  if (error || !name.starts_with(prefix)) {
+    return std::nullopt;
+  }
+  std::string version = name.substr(prefix.size());
+  if (version.find('.') == std::string::npos) {
+    return std::nullopt;
+  }
+  return version;
+}
+
 } // namespace
 
 std::string libcap_version() {
+  if (std::optional<std::string> version = loaded_libcap_version()) {
+    return *version;
+  }
+  // A static libcap is the version built with.
+  // NOTE: a shared libcap whose file name has no MAJOR.MINOR also returns
+  // the version built with, which may differ from the library loaded.
   return std::to_string(LIBCAP_MAJOR) + "." + std::to_string(LIBCAP_MINOR);
 }
 
