@@ -163,12 +163,18 @@ private:
     state_->avail_out = static_cast<std::uint32_t>(
         std::min<std::size_t>(size, UINT32_MAX));
     int status = isal_inflate(state_.get());
-    std::size_t consumed = data.size() - state_->avail_in;
-    input_.consume(consumed);
-    std::size_t produced = size - state_->avail_out;
+    // After an error isa-l 2.30 may leave avail_in wrapped below zero, so
+    // the counts are read only after a successful call.
     if (status < 0) {
       throw Error("corrupt gzip stream: " + inflate_error_text(status));
     }
+    if (state_->avail_in > data.size()) {
+      throw Error("internal error: isal_inflate returned more input than "
+                  "it was given");
+    }
+    std::size_t consumed = data.size() - state_->avail_in;
+    input_.consume(consumed);
+    std::size_t produced = size - state_->avail_out;
     if (state_->block_state == ISAL_BLOCK_FINISH) {
       member_open_ = false;
     } else if (consumed == 0 && produced == 0 && !data.empty()) {

@@ -59,6 +59,22 @@ ocicap::InputSource chunked(const std::string& input, std::size_t first,
   };
 }
 
+// Feeds `input` in chunks of `chunk` bytes copied into one buffer that each
+// call overwrites, as a blob reader does, so a decompressor that keeps a
+// pointer into an earlier chunk reads the wrong bytes.
+ocicap::InputSource copied_chunks(const std::string& input,
+                                  std::size_t chunk) {
+  auto offset = std::make_shared<std::size_t>(0);
+  auto buffer = std::make_shared<std::string>(chunk, '\0');
+  return [&input, offset, buffer, chunk]() -> std::string_view {
+    std::size_t n = std::min(chunk, input.size() - *offset);
+    std::fill(buffer->begin(), buffer->end(), '\xff');
+    std::copy_n(input.data() + *offset, n, buffer->data());
+    *offset += n;
+    return std::string_view(buffer->data(), n);
+  };
+}
+
 std::string decompress(Compression compression, const std::string& input,
                        std::size_t first = 1 << 16, std::size_t chunk = 1 << 16,
                        std::size_t buffer_size = 4096) {
@@ -118,6 +134,30 @@ TEST_SUITE("Decompressor") {
           "first member\nsecond member\n");
   }
 
+  TEST_CASE("reads gzip members across reused chunk buffers") {
+    // isal_inflate() hands back the whole bytes left in its bit buffer at
+    // the end of each call; none may come from an earlier chunk.
+    std::string expected;
+    std::string input;
+    for (int member = 0; member < 3; ++member) {
+      std::string data = sample_data().substr(member * 1000, 5000 + member);
+      expected += data;
+      input += gzip(data);
+    }
+    for (std::size_t chunk = 1; chunk <= 64; ++chunk) {
+      CAPTURE(chunk);
+      std::unique_ptr<ocicap::Decompressor> decompressor =
+          ocicap::make_decompressor(Compression::gzip,
+                                    copied_chunks(input, chunk));
+      std::string output;
+      std::vector<char> buffer(4096);
+      while (std::size_t n = decompressor->read(buffer.data(), buffer.size())) {
+        output.append(buffer.data(), n);
+      }
+      CHECK(output == expected);
+    }
+  }
+
   TEST_CASE("reads every zstd frame") {
     CHECK(decompress(Compression::zstd, zstd("one ") + zstd("two")) ==
           "one two");
@@ -145,6 +185,18 @@ TEST_SUITE("Decompressor") {
                  with_flipped_byte(compressed, compressed.size() - 2));
     CHECK(message == "corrupt gzip stream: the CRC-32 or length in the "
                      "trailer does not match the data");
+  }
+
+  TEST_CASE("rejects a back-reference before the start of the output") {
+    // Found by fuzz_layer_gzip: isa-l reports ISAL_INVALID_LOOKBACK and
+    // leaves avail_in wrapped below zero.
+    // testdata/fuzz-regressions/fuzz_layer_gzip/isal-invalid-lookback
+    const std::string blob(
+        "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\x63\x60\x38\x05\xa3"
+        "\x60\x14\x8c\x54\x00\x00\x2e\xaf\xb5\xef\x00\x04\x00\x00",
+        29);
+    CHECK(error_of(Compression::gzip, blob) ==
+          "corrupt gzip stream: invalid back-reference distance");
   }
 
   TEST_CASE("rejects corrupt gzip data") {
