@@ -17,9 +17,10 @@ bench_packages=(
     hyperfine isal buildah umoci skopeo gnuplot-nox libcap2-bin jq time
     zstd tar python3
 )
+# groff-base and man-db check the man pages for warnings.
 test_packages=(
     umoci skopeo libcap2-bin util-linux jq python3 tar gzip zstd
-    libc6-dev gcc coreutils strace time
+    libc6-dev gcc coreutils strace time groff-base man-db
     python3-yaml make curl docker-registry podman runc catatonit
 )
 
