@@ -5,6 +5,9 @@
 #                                   to check results independently
 #   scripts/install-deps.sh bench   the build packages plus the tools
 #                                   bench/run.sh times and plots with
+#   scripts/install-deps.sh package the build packages plus what
+#                                   `cpack -G DEB` needs to compute the
+#                                   package's Depends
 # Runs apt-get as root, through sudo when started as another user.
 set -euo pipefail
 
@@ -17,10 +20,13 @@ bench_packages=(
     hyperfine isal buildah umoci skopeo gnuplot-nox libcap2-bin jq time
     zstd tar python3
 )
+# dpkg-shlibdeps (dpkg-dev) and file(1) give the .deb its Depends.
+package_packages=(dpkg-dev file)
 # groff-base and man-db check the man pages for warnings.
 test_packages=(
     umoci skopeo libcap2-bin util-linux jq python3 tar gzip zstd
     libc6-dev gcc coreutils strace time groff-base man-db
+    "${package_packages[@]}"
     python3-yaml make curl docker-registry podman runc catatonit
 )
 
@@ -28,8 +34,9 @@ case "${1:-build}" in
     build) wanted=("${build_packages[@]}") ;;
     test) wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
     bench) wanted=("${build_packages[@]}" "${bench_packages[@]}") ;;
+    package) wanted=("${build_packages[@]}" "${package_packages[@]}") ;;
     *)
-        echo "usage: $0 build|test|bench" >&2
+        echo "usage: $0 build|test|bench|package" >&2
         exit 2
         ;;
 esac
