@@ -29,6 +29,7 @@ struct archive_entry;
 
 namespace ocicap {
 
+class Compressor;
 class LayerStream;
 
 enum class EntryType {
@@ -209,15 +210,13 @@ public:
 private:
   static ssize_t write_tar_callback(archive* archive, void* self,
                                       const void* buffer, std::size_t size);
-  static ssize_t write_compressed_callback(archive* archive, void* self,
-                                             const void* buffer,
-                                             std::size_t size);
   void check(int status, archive* which, const std::string& action);
 
   BlobWriter& blob_;
   Hasher diff_id_hasher_;
+  // Compresses the tar stream into `blob_` (see compressor.hpp).
+  std::unique_ptr<Compressor> compressor_;
   archive* tar_ = nullptr;
-  archive* compressor_ = nullptr;
   std::optional<Error> callback_error_;
 };
 

@@ -1,5 +1,7 @@
 #include "ocicap/layer.hpp"
 
+#include "compressor.hpp"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <cerrno>
@@ -23,35 +25,9 @@ archive* new_writer() {
 
 LayerWriter::LayerWriter(BlobWriter& blob,
                          media_type::Compression compression)
-    : blob_(blob) {
-  if (compression != media_type::Compression::none) {
-    // The compressor is a second libarchive writer in raw format, so the
-    // uncompressed tar stream passes through this object (for the diff ID)
-    // before it is compressed. No padding: the blob ends with the trailer.
-    compressor_ = new_writer();
-    archive_write_set_format_raw(compressor_);
-    if (compression == media_type::Compression::gzip) {
-      check(archive_write_add_filter_gzip(compressor_), compressor_,
-            "enable gzip");
-      // A gzip header carries a modification time unless disabled, which
-      // would make the same input give a different digest on every run.
-      check(archive_write_set_filter_option(compressor_, "gzip", "timestamp",
-                                            nullptr),
-            compressor_, "disable the gzip timestamp");
-    } else {
-      check(archive_write_add_filter_zstd(compressor_), compressor_,
-            "enable zstd");
-    }
-    archive_write_set_bytes_per_block(compressor_, 0);
-    check(archive_write_open2(compressor_, this, nullptr,
-                              &write_compressed_callback, nullptr, nullptr),
-          compressor_, "open the compressor");
-    TarEntry stream;
-    archive_entry_set_pathname(stream.get(), "layer.tar");
-    archive_entry_set_filetype(stream.get(), AE_IFREG);
-    check(archive_write_header(compressor_, stream.get()), compressor_,
-          "start the compressed stream");
-  }
+    : blob_(blob),
+      compressor_(make_compressor(
+          compression, [this](std::string_view data) { blob_.write(data); })) {
   tar_ = new_writer();
   check(archive_write_set_format_pax(tar_), tar_, "select the PAX format");
   check(archive_write_set_format_option(tar_, "pax", "xattrheader", "SCHILY"),
@@ -62,12 +38,7 @@ LayerWriter::LayerWriter(BlobWriter& blob,
         tar_, "open the tar writer");
 }
 
-LayerWriter::~LayerWriter() {
-  archive_write_free(tar_);
-  if (compressor_ != nullptr) {
-    archive_write_free(compressor_);
-  }
-}
+LayerWriter::~LayerWriter() { archive_write_free(tar_); }
 
 void LayerWriter::check(int status, archive* which,
                         const std::string& action) {
@@ -90,28 +61,7 @@ ssize_t LayerWriter::write_tar_callback(archive* writer, void* self,
   // Exceptions must not cross libarchive's C frames.
   try {
     layer->diff_id_hasher_.update(data);
-    if (layer->compressor_ == nullptr) {
-      layer->blob_.write(data);
-      return static_cast<ssize_t>(size);
-    }
-    la_ssize_t written = archive_write_data(layer->compressor_, buffer, size);
-    if (written < 0) {
-      layer->check(ARCHIVE_FATAL, layer->compressor_, "compress");
-    }
-    return static_cast<ssize_t>(size);
-  } catch (const Error& error) {
-    layer->callback_error_ = error;
-    archive_set_error(writer, EIO, "%s", error.what());
-    return -1;
-  }
-}
-
-ssize_t LayerWriter::write_compressed_callback(archive* writer, void* self,
-                                                 const void* buffer,
-                                                 std::size_t size) {
-  auto* layer = static_cast<LayerWriter*>(self);
-  try {
-    layer->blob_.write(std::string_view(static_cast<const char*>(buffer), size));
+    layer->compressor_->write(data);
     return static_cast<ssize_t>(size);
   } catch (const Error& error) {
     layer->callback_error_ = error;
@@ -153,12 +103,7 @@ void LayerWriter::write_file(const TarEntry& entry, int content_fd) {
 
 LayerDigests LayerWriter::finish() {
   check(archive_write_close(tar_), tar_, "close the tar stream");
-  if (compressor_ != nullptr) {
-    check(archive_write_finish_entry(compressor_), compressor_,
-          "finish the compressed stream");
-    check(archive_write_close(compressor_), compressor_,
-          "close the compressed stream");
-  }
+  compressor_->finish();
   Digest diff_id = diff_id_hasher_.finish();
   std::int64_t size = blob_.size();
   return LayerDigests{.digest = blob_.digest(), .size = size,
