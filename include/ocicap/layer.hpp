@@ -171,6 +171,8 @@ private:
   std::string label_;
   ReadProgress* progress_;
   Hasher diff_id_hasher_;
+  // Set when the blob check covers the diff ID (see the constructor).
+  bool diff_id_is_digest_ = false;
   std::vector<char> data_buffer_;
   // The blob flows through `stream_`, then through this object, where it
   // is hashed for the diff ID, on its way to libarchive's `tar_`.

@@ -37,6 +37,10 @@ LayerReader::LayerReader(const ImageLayout& layout, const ImageLayer& layer)
       data_buffer_(read_buffer_size) {
   media_type::Compression compression = add_context(
       label_, [&] { return layer_compression(layer.descriptor); });
+  // An uncompressed layer's diff ID is usually its digest, the sha256 of
+  // the same bytes, which the blob check computes already.
+  diff_id_is_digest_ = compression == media_type::Compression::none &&
+                       layer.diff_id == layer.descriptor.digest;
   stream_ = std::make_unique<LayerStream>(
       layout.open_blob(layer.descriptor),
       layout.blob_path(layer.descriptor.digest), layer.descriptor,
@@ -66,7 +70,9 @@ std::int64_t LayerReader::compressed_bytes_read() const {
 std::string_view LayerReader::decompress() {
   std::string_view data =
       add_context(label_, [&] { return stream_->next(); });
-  diff_id_hasher_.update(data);
+  if (!diff_id_is_digest_) {
+    diff_id_hasher_.update(data);
+  }
   report_progress();
   return data;
 }
@@ -164,6 +170,9 @@ void LayerReader::finish() {
   while (!decompress().empty()) {
   }
   verify_blob();
+  if (diff_id_is_digest_) {
+    return;
+  }
   Digest diff_id = diff_id_hasher_.finish();
   if (diff_id != layer_.diff_id) {
     throw Error(label_ + " does not match its diff ID " +

@@ -31,19 +31,6 @@ std::string make_temporary_directory() {
   return name.data();
 }
 
-// Returns the digest a `blobs/sha256/HEX` path names, or hashes the file.
-Digest digest_of_archive_file(const std::string& directory,
-                              const std::string& path) {
-  constexpr std::string_view prefix = "blobs/sha256/";
-  if (path.starts_with(prefix)) {
-    try {
-      return Digest::parse("sha256:" + path.substr(prefix.size()));
-    } catch (const Error&) {
-    }
-  }
-  return digest_of_file(directory + "/" + path);
-}
-
 bool is_gzip_file(const std::string& path) {
   FileDescriptor fd = open_for_reading(path);
   char head[2] = {};
@@ -219,8 +206,7 @@ void Workspace::open_docker_archive() {
         throw Error("manifest.json names " + quote(path) +
                     ", which the archive does not contain");
       }
-      blob_paths_[digest_of_archive_file(archive_directory_, path).string()] =
-          path;
+      blob_paths_[archive_file_digest(path).string()] = path;
     }
   }
   classic_docker_ = !ImageLayout::is_layout(archive_directory_);
@@ -229,6 +215,27 @@ void Workspace::open_docker_archive() {
   } else {
     layout_path_ = archive_directory_;
   }
+}
+
+Digest Workspace::archive_file_digest(const std::string& path) const {
+  constexpr std::string_view prefix = "blobs/sha256/";
+  if (path.starts_with(prefix)) {
+    try {
+      return Digest::parse("sha256:" + path.substr(prefix.size()));
+    } catch (const Error&) {
+    }
+  }
+  return extracted_file_digest(path);
+}
+
+Digest Workspace::extracted_file_digest(const std::string& path) const {
+  auto found = file_digests_.find(path);
+  if (found == file_digests_.end()) {
+    found = file_digests_
+                .emplace(path, digest_of_file(archive_directory_ + "/" + path))
+                .first;
+  }
+  return found->second;
 }
 
 // Gives a classic archive an OCI image layout with Docker media types: one
@@ -240,7 +247,7 @@ void Workspace::build_classic_layout() {
   auto add_blob = [&](const std::string& path, std::string type) {
     std::string file = archive_directory_ + "/" + path;
     Descriptor descriptor{.media_type = std::move(type),
-                          .digest = digest_of_file(file),
+                          .digest = extracted_file_digest(path),
                           .size = file_size(file)};
     layout.import_file(file, descriptor.digest);
     return descriptor;
@@ -294,8 +301,7 @@ std::size_t Workspace::select_docker_image(const ImageLayout& layout) const {
     throw Error("image " + *reference_.ref + " not found in archive " +
                 reference_.path + " (tags: " + list_tags(images) + ")");
   }
-  Digest config = digest_of_archive_file(archive_directory_,
-                                         images[*chosen].config);
+  Digest config = archive_file_digest(images[*chosen].config);
   std::vector<Descriptor> entries = layout.index().manifests();
   for (std::size_t i = 0; i < entries.size(); ++i) {
     // With Docker's containerd image store the entry is an image index,
@@ -352,8 +358,7 @@ void Workspace::update_docker_manifest(std::size_t position,
       updated.layers.push_back(archive_path_for(layer.digest, true));
     }
     for (std::size_t i = 0; i < images.size(); ++i) {
-      if (digest_of_archive_file(archive_directory_, images[i].config) ==
-          old_config) {
+      if (archive_file_digest(images[i].config) == old_config) {
         updated.repo_tags = tag ? std::vector<std::string>{*tag}
                                 : images[i].repo_tags;
         docker_manifest_->update(i, updated);

@@ -51,6 +51,12 @@ private:
   void update_docker_index(std::size_t position, const Descriptor& old_top,
                            const std::optional<std::string>& tag);
   std::string archive_path_for(const Digest& digest, bool is_layer);
+  // Returns the digest a `blobs/sha256/HEX` path names, or else the file's
+  // sha256 from extracted_file_digest().
+  Digest archive_file_digest(const std::string& path) const;
+  // Returns the sha256 of an extracted file, hashing it on the first call
+  // only: a layer of a classic archive is large and needed several times.
+  Digest extracted_file_digest(const std::string& path) const;
   void write_packed(int fd, const std::string& target) const;
 
   ImageReference reference_;
@@ -63,6 +69,9 @@ private:
   std::optional<DockerArchiveManifest> docker_manifest_;
   std::vector<ArchiveLink> links_;
   media_type::Compression compression_ = media_type::Compression::none;
+  // The files of archive_directory_ hashed so far, by path: layers and
+  // configs, which the workspace never rewrites, so a digest stays valid.
+  mutable std::map<std::string, Digest> file_digests_;
   // For docker-archive: the archive path of each blob the archive names.
   std::map<std::string, std::string> blob_paths_;
 };

@@ -534,6 +534,23 @@ TEST_SUITE("LayerReader") {
     CHECK(message.find(actual.string()) != std::string::npos);
   }
 
+  TEST_CASE("names a wrong diff ID of a plain layer") {
+    // A plain layer's diff ID equals its digest, so the reader hashes it
+    // once; a config that names another diff ID must still fail.
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    ImageLayer layer =
+        ocicap::test::write_layer(layout, sample_entries(), Compression::none);
+    REQUIRE(layer.diff_id == layer.descriptor.digest);
+    CHECK_NOTHROW(read_whole_layer(layout, layer));
+    layer.diff_id = ocicap::digest_of("another layer");
+    std::string message = error_of([&] { read_whole_layer(layout, layer); });
+    CAPTURE(message);
+    CHECK(message.find("diff ID " + layer.diff_id.string()) !=
+          std::string::npos);
+    CHECK(message.find(layer.descriptor.digest.string()) != std::string::npos);
+  }
+
   TEST_CASE("names a corrupt gzip blob") {
     TempDirectory directory;
     ImageLayout layout = ImageLayout::create(directory.path());
