@@ -203,7 +203,12 @@ ChangeResult apply_changes(const ChangeRequest& request,
   // Taken before anything is read, so that of two runs on one layout the
   // second reads the index.json the first wrote.
   std::optional<LayoutLock> lock = lock_destination(request);
-  Workspace workspace(request.image);
+  // An --output layout gets copies of the input's blobs, whose names must
+  // be checked digests.
+  bool output_is_layout = request.output && !request.output->is_archive();
+  Workspace workspace(request.image,
+                      output_is_layout ? ArchiveLayerDigests::hashed
+                                       : ArchiveLayerDigests::from_diff_ids);
   check_output(request, workspace.transport());
   check_tag(request, workspace.transport());
   ImageLayout source = ImageLayout::open(workspace.layout_path());

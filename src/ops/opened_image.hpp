@@ -12,7 +12,8 @@ class OpenedImage {
 public:
   OpenedImage(const ImageReference& reference,
               const std::optional<Platform>& platform)
-      : workspace_(reference), source_(open(reference, platform)) {}
+      : workspace_(reference, ArchiveLayerDigests::from_diff_ids),
+        source_(open(reference, platform)) {}
 
   const SourceImage& source() const { return source_; }
 

@@ -107,8 +107,10 @@ std::int64_t archive_mtime() {
 
 } // namespace
 
-Workspace::Workspace(const ImageReference& reference)
-    : reference_(reference), transport_(reference.transport) {
+Workspace::Workspace(const ImageReference& reference,
+                     ArchiveLayerDigests layer_digests)
+    : reference_(reference), transport_(reference.transport),
+      layer_digests_(layer_digests) {
   if (transport_ == Transport::detect && !reference.is_stream() &&
       is_directory(reference.path)) {
     if (!ImageLayout::is_layout(reference.path)) {
@@ -206,6 +208,11 @@ void Workspace::open_docker_archive() {
         throw Error("manifest.json names " + quote(path) +
                     ", which the archive does not contain");
       }
+    }
+    if (layer_digests_ == ArchiveLayerDigests::from_diff_ids) {
+      take_diff_ids_as_digests(image);
+    }
+    for (const std::string& path : paths) {
       blob_paths_[archive_file_digest(path).string()] = path;
     }
   }
@@ -214,6 +221,33 @@ void Workspace::open_docker_archive() {
     build_classic_layout();
   } else {
     layout_path_ = archive_directory_;
+  }
+}
+
+// The config's diff IDs name the uncompressed layers in manifest.json
+// order. A gzip layer, a sha512 diff ID or a config that cannot be parsed
+// leaves the layers to be hashed.
+void Workspace::take_diff_ids_as_digests(const DockerArchiveImage& image) {
+  std::vector<Digest> diff_ids;
+  try {
+    std::string config = archive_directory_ + "/" + image.config;
+    diff_ids = ImageConfig::parse(read_small_file(config, max_document_size),
+                                  image.config)
+                   .diff_ids();
+  } catch (const Error&) {
+    return;
+  }
+  if (diff_ids.size() != image.layers.size()) {
+    return;
+  }
+  for (std::size_t i = 0; i < diff_ids.size(); ++i) {
+    const std::string& path = image.layers[i];
+    if (diff_ids[i].algorithm() != DigestAlgorithm::sha256 ||
+        file_digests_.contains(path) ||
+        is_gzip_file(archive_directory_ + "/" + path)) {
+      continue;
+    }
+    file_digests_.emplace(path, diff_ids[i]);
   }
 }
 

@@ -17,11 +17,25 @@
 
 namespace ocicap {
 
+// The source of the digests of a classic docker-archive's uncompressed
+// layers, since its manifest.json names layer files, not digests.
+enum class ArchiveLayerDigests {
+  // Hash each layer file while the workspace is set up.
+  hashed,
+  // Take the config's diff ID, which is the sha256 of the same bytes, and
+  // hash a layer only when it is read: LayerReader checks its digest then.
+  // A layer that is never read keeps an unchecked name, so a run that
+  // copies blobs into another layout must not use this.
+  from_diff_ids,
+};
+
 class Workspace {
 public:
   // Opens or unpacks `reference`; throws Error naming what was seen when
   // the kind cannot be detected or the content is invalid.
-  explicit Workspace(const ImageReference& reference);
+  explicit Workspace(
+      const ImageReference& reference,
+      ArchiveLayerDigests layer_digests = ArchiveLayerDigests::hashed);
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
   ~Workspace();
@@ -44,6 +58,7 @@ public:
 private:
   void unpack(const ImageReference& reference);
   void open_docker_archive();
+  void take_diff_ids_as_digests(const DockerArchiveImage& image);
   void build_classic_layout();
   std::size_t select_docker_image(const ImageLayout& layout) const;
   void update_docker_manifest(std::size_t position, const Descriptor& old_top,
@@ -54,13 +69,15 @@ private:
   // Returns the digest a `blobs/sha256/HEX` path names, or else the file's
   // sha256 from extracted_file_digest().
   Digest archive_file_digest(const std::string& path) const;
-  // Returns the sha256 of an extracted file, hashing it on the first call
-  // only: a layer of a classic archive is large and needed several times.
+  // Returns the digest of an extracted file from file_digests_, hashing
+  // the file on the first call when it has none there: a layer of a
+  // classic archive is large and needed several times.
   Digest extracted_file_digest(const std::string& path) const;
   void write_packed(int fd, const std::string& target) const;
 
   ImageReference reference_;
   Transport transport_;
+  ArchiveLayerDigests layer_digests_;
   std::string temporary_directory_;
   // Where the archive's files were extracted.
   std::string archive_directory_;
@@ -69,8 +86,9 @@ private:
   std::optional<DockerArchiveManifest> docker_manifest_;
   std::vector<ArchiveLink> links_;
   media_type::Compression compression_ = media_type::Compression::none;
-  // The files of archive_directory_ hashed so far, by path: layers and
-  // configs, which the workspace never rewrites, so a digest stays valid.
+  // The digests of files of archive_directory_ by path: hashed, or taken
+  // from a diff ID. They are layers and configs, which the workspace never
+  // rewrites, so a digest stays valid.
   mutable std::map<std::string, Digest> file_digests_;
   // For docker-archive: the archive path of each blob the archive names.
   std::map<std::string, std::string> blob_paths_;
