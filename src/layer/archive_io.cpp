@@ -164,6 +164,15 @@ void write_archive(int fd, const std::string& directory,
                    const std::vector<ArchiveLink>& links,
                    media_type::Compression compression, std::int64_t mtime,
                    const std::string& target) {
+  // Writes go through write_fully, so a failure keeps its errno text
+  // ("No space left on device") instead of libarchive's "Write error".
+  // The sink outlives `writer`, whose archive_write_free() still flushes
+  // through it when an error leaves the archive open.
+  struct Sink {
+    int fd;
+    std::string target;
+    std::optional<Error> error;
+  } sink{fd, target, std::nullopt};
   std::unique_ptr<archive, ArchiveWriteFree> writer(archive_write_new());
   archive_write_set_format_pax_restricted(writer.get());
   archive_write_set_bytes_in_last_block(writer.get(), 1);
@@ -174,13 +183,6 @@ void write_archive(int fd, const std::string& directory,
   } else if (compression == media_type::Compression::zstd) {
     archive_write_add_filter_zstd(writer.get());
   }
-  // Writes go through write_fully, so a failure keeps its errno text
-  // ("No space left on device") instead of libarchive's "Write error".
-  struct Sink {
-    int fd;
-    std::string target;
-    std::optional<Error> error;
-  } sink{fd, target, std::nullopt};
   auto write_callback = [](archive*, void* data, const void* buffer,
                            std::size_t size) -> la_ssize_t {
     auto* out = static_cast<Sink*>(data);

@@ -347,7 +347,8 @@ TEST_SUITE("ChangeImage") {
     REQUIRE(result.files.size() == 1);
     CHECK_FALSE(result.files[0].capabilities.has_value());
     CHECK(result.files[0].capability_text.empty());
-    const LayerFile& file = find_file(image.top_layer(), "usr/bin/capped");
+    std::vector<LayerFile> files = image.top_layer();
+    const LayerFile& file = find_file(files, "usr/bin/capped");
     CHECK_FALSE(file.entry.xattr(cap_name).has_value());
     CHECK(file.content == "capped");
     CHECK(image.get("/usr/bin/capped").empty());
