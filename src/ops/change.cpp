@@ -5,6 +5,7 @@
 #include "ocicap/error.hpp"
 #include "workspace.hpp"
 
+#include <filesystem>
 #include <set>
 #include <unistd.h>
 
@@ -159,6 +160,14 @@ void check_output(const ChangeRequest& request, Transport input) {
                 " needs a transport: write oci:DIR, oci-archive:FILE or "
                 "docker-archive:FILE");
   }
+  std::error_code error;
+  if (request.output->is_archive() && !request.image.is_stream() &&
+      std::filesystem::equivalent(request.output->path, request.image.path,
+                                  error)) {
+    throw Error("--output " + request.output->string() +
+                " is the input archive: drop --output to change it in "
+                "place, or write to another file");
+  }
   if (output != Transport::oci && output != input) {
     throw Error("--output " + request.output->string() + " is of kind " +
                 std::string(transport_name(output)) +
@@ -224,6 +233,9 @@ ChangeResult apply_changes(const ChangeRequest& request,
   ChangeRequest effective = request;
   if (packs_archive) {
     check_archive_writable(archive_target);
+    if (request.output && request.output->ref) {
+      effective.tag = request.output->ref;
+    }
     effective.output.reset();
     if (workspace.transport() == Transport::docker_archive) {
       // A docker-archive tag replaces RepoTags, not an index.json ref.
@@ -245,10 +257,19 @@ ChangeResult apply_changes(const ChangeRequest& request,
                 " matches --platform " + platform_list(request.platforms));
   }
   result.descriptor = descriptor;
+  // An archive --output names its result with its own REF or NAME:TAG.
+  std::optional<std::string> archive_tag =
+      request.output && request.output->ref ? request.output->ref
+                                            : request.tag;
   if (descriptor.digest == top.digest) {
     // Every change was a removal from a file without capabilities; the
-    // warnings say so, and the layout stays as it was.
+    // warnings say so, and the layout stays as it was. A pipeline still
+    // gets the archive on standard output.
     result.destination = request.image.string();
+    if (packs_archive && archive_target == "-") {
+      workspace.pack(archive_target, position, top, archive_tag);
+      result.streamed = true;
+    }
     return result;
   }
   if (!multi_platform) {
@@ -267,7 +288,7 @@ ChangeResult apply_changes(const ChangeRequest& request,
   destination.commit(descriptor);
   result.destination = destination.display();
   if (packs_archive) {
-    workspace.pack(archive_target, position, top, request.tag);
+    workspace.pack(archive_target, position, top, archive_tag);
     result.destination = request.output ? request.output->string()
                                         : request.image.string();
     result.streamed = archive_target == "-";

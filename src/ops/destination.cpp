@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <sys/stat.h>
 #include <system_error>
 #include <vector>
 
@@ -22,16 +23,45 @@ bool is_empty_directory(const std::string& path) {
   return std::filesystem::is_empty(path, error) && !error;
 }
 
+// Returns the permissions a new directory gets from mkdir(2) under the
+// process's umask.
+mode_t directory_mode() {
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  return 0777 & ~mask;
+}
+
 std::string make_staging_directory(const std::string& final_path) {
   std::string parent = parent_directory(final_path);
-  make_directories(parent);
+  if (!is_directory(parent)) {
+    throw Error("--output " + final_path + ": its parent directory " +
+                parent + " does not exist: create it first");
+  }
   std::string pattern = parent + "/.ocicap-tmp-XXXXXX";
   std::vector<char> name(pattern.begin(), pattern.end());
   name.push_back('\0');
   if (::mkdtemp(name.data()) == nullptr) {
     throw_errno("cannot create a staging directory in " + parent, errno);
   }
+  // mkdtemp(3) creates mode 0700; the layout gets what mkdir would give.
+  if (::chmod(name.data(), directory_mode()) != 0) {
+    int error = errno;
+    ::rmdir(name.data());
+    throw_errno("cannot set the mode of " + std::string(name.data()), error);
+  }
   return name.data();
+}
+
+// Throws Error when --output names the input layout without a new ref,
+// which would change the input that --output promises to leave alone.
+void check_not_input(const ChangeRequest& request) {
+  const ImageReference& output = *request.output;
+  if (!output.ref || output.ref == request.image.ref) {
+    throw Error("--output " + output.string() + " is the input image " +
+                request.image.string() + ": drop --output to change it in "
+                "place, or name a new REF (" + output.string() +
+                ":NEWREF) to keep the old image");
+  }
 }
 
 } // namespace
@@ -60,8 +90,12 @@ std::optional<LayoutLock> lock_destination(const ChangeRequest& request) {
 Destination::Destination(const ChangeRequest& request,
                          const ImageLayout& source, std::size_t position)
     : layout_(source), source_position_(position) {
+  input_display_ = request.image.string();
   if (!request.output ||
       same_directory(request.output->path, request.image.path)) {
+    if (request.output) {
+      check_not_input(request);
+    }
     is_source_ = true;
     ref_ = request.output && request.output->ref ? request.output->ref
                                                  : request.tag;
@@ -71,6 +105,10 @@ Destination::Destination(const ChangeRequest& request,
   const ImageReference& output = *request.output;
   ref_ = output.ref ? output.ref : request.tag ? request.tag
                                                : request.image.ref;
+  if (!ref_) {
+    // The input named no ref; its index entry may still carry one.
+    ref_ = source.index().manifests()[position].ref_name();
+  }
   if (ImageLayout::is_layout(output.path)) {
     layout_ = ImageLayout::open(output.path);
     layout_.check_writable();
@@ -84,7 +122,14 @@ Destination::Destination(const ChangeRequest& request,
   }
   final_path_ = output.path;
   staging_path_ = make_staging_directory(output.path);
-  layout_ = ImageLayout::create(staging_path_);
+  try {
+    layout_ = ImageLayout::create(staging_path_);
+  } catch (const Error&) {
+    // The destructor does not run for a constructor that throws.
+    std::error_code error;
+    std::filesystem::remove_all(staging_path_, error);
+    throw;
+  }
 }
 
 Destination::~Destination() {
@@ -100,6 +145,9 @@ Destination::~Destination() {
 }
 
 std::string Destination::display() const {
+  if (is_source_ && !ref_) {
+    return input_display_;
+  }
   std::string path = final_path_.empty() ? layout_.path() : final_path_;
   return "oci:" + path + (ref_ ? ":" + *ref_ : "");
 }

@@ -50,6 +50,8 @@ private:
   bool is_source_ = false;
   bool committed_ = false;
   std::optional<std::string> ref_;
+  // The input as the user named it, shown for an in-place change.
+  std::string input_display_;
   // Set when a new layout is staged: the staging and the final directory.
   std::string staging_path_;
   std::string final_path_;
