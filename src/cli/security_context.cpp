@@ -39,7 +39,11 @@ std::string security_context_yaml(const RuntimeAdvice& advice) {
     }
     yaml += "  runAsNonRoot: true\n";
   }
-  yaml += "  allowPrivilegeEscalation: true\n"
+  // no_new_privs keeps file capabilities from being gained, so it stays
+  // off only when a file has capabilities to gain.
+  yaml += std::string("  allowPrivilegeEscalation: ") +
+          (advice.required.empty() ? "false" : "true") +
+          "\n"
           "  capabilities:\n"
           "    drop: [\"ALL\"]";
   if (!advice.required.empty()) {
@@ -58,7 +62,7 @@ JsonValue security_context_json(const RuntimeAdvice& advice) {
     }
     context.set("runAsNonRoot", true);
   }
-  context.set("allowPrivilegeEscalation", true);
+  context.set("allowPrivilegeEscalation", !advice.required.empty());
   JsonValue capabilities = JsonValue::object();
   capabilities.set("drop", JsonValue::array({"ALL"}));
   if (!advice.required.empty()) {

@@ -189,5 +189,9 @@ copy_default_image "$empty"
 expect_success "explain an image without capabilities" explain "oci:$empty:app"
 assert_contains "explain says no file has capabilities" \
     "no file in the image has capabilities" "$OCICAP_STDOUT"
+assert_contains "without capabilities no_new_privs may stay on" \
+    "allowPrivilegeEscalation: false" "$OCICAP_STDOUT"
+assert_not_contains "without capabilities escalation is not advised" \
+    "allowPrivilegeEscalation: true" "$OCICAP_STDOUT"
 
 e2e_finish
