@@ -12,7 +12,8 @@
 namespace ocicap {
 
 // The time an operation stamps on what it writes, from SOURCE_DATE_EPOCH
-// when set, else from the base config's `created`, else the Unix epoch.
+// when set, else from the base config's `created` when that lies from 1970
+// to 9999, else the Unix epoch.
 // Never the clock, so that the same input gives the same digests.
 struct BuildTime {
   std::int64_t seconds = 0;
@@ -21,7 +22,8 @@ struct BuildTime {
   bool from_environment = false;
 };
 
-// Reads SOURCE_DATE_EPOCH; throws Error when it is set but not a number.
+// Reads SOURCE_DATE_EPOCH; throws Error when it is set but not a number of
+// seconds from 0 to max_rfc3339_seconds.
 BuildTime choose_build_time(const ImageConfig& config);
 
 struct LayerAddition {

@@ -8,6 +8,15 @@
 
 namespace ocicap {
 
+// The last second of 9999-12-31 UTC. RFC 3339 writes the year with four
+// digits, so later times have no RFC 3339 form, and skopeo and other Go
+// tools reject a `created` with a longer year.
+inline constexpr std::int64_t max_rfc3339_seconds = 253402300799;
+
+// Returns whether `seconds` lies from the epoch to max_rfc3339_seconds,
+// the times ocicap writes into images.
+bool is_writable_time(std::int64_t seconds);
+
 // Formats seconds since the Unix epoch as "YYYY-MM-DDTHH:MM:SSZ".
 std::string format_rfc3339(std::int64_t seconds);
 

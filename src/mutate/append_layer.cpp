@@ -5,6 +5,8 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <optional>
+#include <string>
 
 namespace ocicap {
 
@@ -16,15 +18,21 @@ BuildTime choose_build_time(const ImageConfig& config) {
     auto [end, error] =
         std::from_chars(text.data(), text.data() + text.size(), seconds);
     if (error != std::errc() || end != text.data() + text.size() ||
-        seconds < 0) {
-      throw Error("invalid SOURCE_DATE_EPOCH \"" + std::string(text) +
-                  "\": expected a non-negative number of seconds since "
-                  "1970-01-01");
+        !is_writable_time(seconds)) {
+      throw Error("invalid SOURCE_DATE_EPOCH " + quote(text) +
+                  ": expected a whole number of seconds since 1970-01-01 "
+                  "from 0 to " + std::to_string(max_rfc3339_seconds) +
+                  " (9999-12-31T23:59:59Z)");
     }
     return BuildTime{seconds, format_rfc3339(seconds), true};
   }
+  // A `created` outside the writable range (such as Go's zero time,
+  // 0001-01-01) would give new directories a negative mtime or the history
+  // an unreadable time, so it counts as missing, like one that does not
+  // parse.
   std::string created = config.created();
-  if (auto seconds = parse_rfc3339(created)) {
+  std::optional<std::int64_t> seconds = parse_rfc3339(created);
+  if (seconds && is_writable_time(*seconds)) {
     return BuildTime{*seconds, created, false};
   }
   return BuildTime{0, format_rfc3339(0), false};

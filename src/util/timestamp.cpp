@@ -6,6 +6,10 @@
 
 namespace ocicap {
 
+bool is_writable_time(std::int64_t seconds) {
+  return seconds >= 0 && seconds <= max_rfc3339_seconds;
+}
+
 std::string format_rfc3339(std::int64_t seconds) {
   std::time_t time = static_cast<std::time_t>(seconds);
   std::tm utc{};

@@ -114,7 +114,8 @@ assert_ne "another SOURCE_DATE_EPOCH gives another digest" "$epoch_a" "$epoch_c"
 
 # A malformed value must not fall back to some other time silently
 # (clang, for one, rejects a malformed SOURCE_DATE_EPOCH the same way).
-for bad_epoch in not-a-number 12abc; do
+# Times after 9999-12-31T23:59:59Z have no RFC 3339 form for `created`.
+for bad_epoch in not-a-number 12abc 253402300800 9223372036854775807; do
     bad_layout=$WORK/bad-epoch-$bad_epoch
     set_on_copy "$bad_layout" "SOURCE_DATE_EPOCH=$bad_epoch" -- "${caps[@]}"
     check_error_result "SOURCE_DATE_EPOCH=$bad_epoch" "$bad_epoch"

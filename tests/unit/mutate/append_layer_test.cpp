@@ -108,15 +108,37 @@ TEST_SUITE("BuildTime") {
 
   TEST_CASE("rejects an invalid SOURCE_DATE_EPOCH") {
     for (std::string value :
-         {"abc", "-1", "12x", " 1", "1.5", "1e9", "99999999999999999999"}) {
+         {"abc", "-1", "12x", " 1", "1.5", "1e9", "99999999999999999999",
+          "253402300800", "9223372036854775807"}) {
       CAPTURE(value);
       ScopedEnvironment epoch("SOURCE_DATE_EPOCH", value);
       CHECK_THROWS_WITH_AS(
           ocicap::choose_build_time(make_config("")),
           ("invalid SOURCE_DATE_EPOCH \"" + value +
-           "\": expected a non-negative number of seconds since 1970-01-01")
+           "\": expected a whole number of seconds since 1970-01-01 from 0 "
+           "to 253402300799 (9999-12-31T23:59:59Z)")
               .c_str(),
           Error);
+    }
+  }
+
+  TEST_CASE("accepts the last second of year 9999") {
+    ScopedEnvironment epoch("SOURCE_DATE_EPOCH", "253402300799");
+    BuildTime time = ocicap::choose_build_time(make_config(""));
+    CHECK(time.seconds == 253402300799);
+    CHECK(time.rfc3339 == "9999-12-31T23:59:59Z");
+  }
+
+  TEST_CASE("ignores a created outside 1970 to 9999") {
+    ScopedEnvironment epoch("SOURCE_DATE_EPOCH", std::nullopt);
+    for (std::string created :
+         {std::string(R"("created":"0001-01-01T00:00:00Z",)"),
+          std::string(R"("created":"1969-12-31T23:59:59Z",)"),
+          std::string(R"("created":"9999-12-31T23:59:59-00:01",)")}) {
+      CAPTURE(created);
+      BuildTime time = ocicap::choose_build_time(make_config(created));
+      CHECK(time.seconds == 0);
+      CHECK(time.rfc3339 == "1970-01-01T00:00:00Z");
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 using ocicap::format_rfc3339;
+using ocicap::is_writable_time;
 using ocicap::parse_rfc3339;
 
 TEST_SUITE("Timestamp") {
@@ -19,6 +20,15 @@ TEST_SUITE("Timestamp") {
 
   TEST_CASE("formats a time before the epoch") {
     CHECK(format_rfc3339(-1) == "1969-12-31T23:59:59Z");
+  }
+
+  TEST_CASE("writable times run from 1970 to 9999") {
+    CHECK(is_writable_time(0));
+    CHECK(is_writable_time(253402300799));
+    CHECK(format_rfc3339(253402300799) == "9999-12-31T23:59:59Z");
+    CHECK_FALSE(is_writable_time(-1));
+    CHECK_FALSE(is_writable_time(253402300800));
+    CHECK_FALSE(is_writable_time(INT64_MAX));
   }
 
   TEST_CASE("parses UTC with Z") {
