@@ -7,6 +7,7 @@
 #include "ocicap/media_type.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,6 +109,9 @@ public:
   std::string created() const;
   // Returns config.User, or an empty string when absent.
   std::string user() const;
+  // Returns the platform of `os`, `architecture` and `variant`, or nullopt
+  // when `os` or `architecture` is absent.
+  std::optional<Platform> platform() const;
 
   void append_diff_id(const Digest& diff_id);
   void append_history(const HistoryEntry& entry);

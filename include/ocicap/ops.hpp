@@ -38,9 +38,24 @@ SourceImage read_source_image(const ImageLayout& layout,
 std::size_t select_index_entry(const ImageLayout& layout,
                                const ImageReference& reference);
 
+// Checks --platform on an image that is not an index: each of `requested`
+// must match the platform that `config` declares. Throws Error naming the
+// first mismatch and the config's platform. `image` names the image.
+void check_single_image_platforms(const ImageConfig& config,
+                                  const std::vector<Platform>& requested,
+                                  const std::string& image);
+
+// Checks that each of `requested` matches one of `available`, the
+// platforms of an index's images. Throws Error naming the first that
+// matches none and listing `available`.
+void check_platforms_matched(const std::vector<Platform>& requested,
+                             const std::vector<Platform>& available,
+                             const std::string& image);
+
 // Opens the single image below index entry `entry` of `layout`. For a
 // multi-platform image, `platform` selects one; without it the index must
-// hold one runnable platform. `image` names the image in messages.
+// hold one runnable platform. For a single image, `platform` must match
+// its config. `image` names the image in messages.
 SourceImage open_source_image(const ImageLayout& layout,
                               const Descriptor& entry,
                               const std::optional<Platform>& platform,

@@ -49,6 +49,20 @@ std::string ImageConfig::created() const {
   return created->get<std::string>();
 }
 
+std::optional<Platform> ImageConfig::platform() const {
+  auto text = [&](const char* name) {
+    auto field = document_->value.find(name);
+    return field != document_->value.end() && field->is_string()
+               ? field->get<std::string>()
+               : std::string();
+  };
+  Platform platform{text("os"), text("architecture"), text("variant")};
+  if (platform.os.empty() || platform.architecture.empty()) {
+    return std::nullopt;
+  }
+  return platform;
+}
+
 std::string ImageConfig::user() const {
   auto config = document_->value.find("config");
   if (config == document_->value.end() || !config->is_object()) {

@@ -29,6 +29,20 @@ std::string list_platforms(const std::vector<Descriptor>& entries) {
   return platforms;
 }
 
+// Returns `reference` with its transport spelled out, so that a ref can
+// be added to it: for a detected path, a directory is a layout and
+// anything else an OCI archive, since docker archives select images
+// elsewhere.
+ImageReference with_transport(const ImageReference& reference) {
+  ImageReference named = reference;
+  if (named.transport == Transport::detect) {
+    named.transport = !named.is_stream() && is_directory(named.path)
+                          ? Transport::oci
+                          : Transport::oci_archive;
+  }
+  return named;
+}
+
 // Checks that each layer blob is present with its declared size, a cheap
 // test that catches a damaged layout even where no layer is read. A
 // non-distributable layer may lack its blob: it is fetched from elsewhere.
@@ -56,10 +70,6 @@ void check_layer_blobs(const ImageLayout& layout, const Manifest& manifest) {
 Descriptor select_platform(const ImageLayout& layout, Descriptor descriptor,
                            const std::optional<Platform>& platform,
                            const std::string& image) {
-  if (platform && !media_type::is_index(descriptor.media_type)) {
-    throw Error("--platform applies to multi-platform images, and " + image +
-                " is a single image");
-  }
   while (media_type::is_index(descriptor.media_type)) {
     std::string bytes = add_context(
         "reading index " + descriptor.digest.string(),
@@ -112,10 +122,13 @@ std::size_t select_index_entry(const ImageLayout& layout,
   std::vector<Descriptor> manifests = layout.index().manifests();
   if (!reference.ref) {
     if (manifests.size() != 1) {
-      throw Error("image layout " + reference.path + " holds " +
-                  std::to_string(manifests.size()) +
-                  " images: name one as oci:" + reference.path +
-                  ":REF (refs: " + list_refs(manifests) + ")");
+      ImageReference hint = with_transport(reference);
+      hint.ref = "REF";
+      throw Error(
+          std::string(hint.is_archive() ? "archive " : "image layout ") +
+          reference.path + " holds " + std::to_string(manifests.size()) +
+          " images: name one as " + hint.string() +
+          " (refs: " + list_refs(manifests) + ")");
     }
     return 0;
   }
@@ -180,7 +193,50 @@ SourceImage open_source_image(const ImageLayout& layout,
                               const std::optional<Platform>& platform,
                               const std::string& image) {
   Descriptor descriptor = select_platform(layout, entry, platform, image);
-  return read_source_image(layout, descriptor);
+  SourceImage source = read_source_image(layout, descriptor);
+  if (platform && !media_type::is_index(entry.media_type)) {
+    check_single_image_platforms(source.config, {*platform}, image);
+  }
+  return source;
+}
+
+void check_single_image_platforms(const ImageConfig& config,
+                                  const std::vector<Platform>& requested,
+                                  const std::string& image) {
+  std::optional<Platform> declared = config.platform();
+  for (const Platform& platform : requested) {
+    if (!declared) {
+      throw Error("--platform " + platform.string() + ": " + image +
+                  " is a single image whose config declares no os and "
+                  "architecture; drop --platform");
+    }
+    if (!declared->matches(platform)) {
+      throw Error("--platform " + platform.string() + " does not match " +
+                  image + ", a single image for " + declared->string() +
+                  ": drop --platform or name " + declared->string());
+    }
+  }
+}
+
+void check_platforms_matched(const std::vector<Platform>& requested,
+                             const std::vector<Platform>& available,
+                             const std::string& image) {
+  for (const Platform& platform : requested) {
+    bool matched = false;
+    for (const Platform& candidate : available) {
+      matched |= candidate.matches(platform);
+    }
+    if (matched) {
+      continue;
+    }
+    std::string names;
+    for (const Platform& candidate : available) {
+      names += (names.empty() ? "" : ", ") + candidate.string();
+    }
+    throw Error("no image in " + image + " matches --platform " +
+                platform.string() + " (platforms: " +
+                (names.empty() ? std::string("none") : names) + ")");
+  }
 }
 
 } // namespace ocicap

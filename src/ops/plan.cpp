@@ -19,12 +19,21 @@ public:
   void plan(const Descriptor& descriptor) {
     if (media_type::is_index(descriptor.media_type)) {
       plan_index(descriptor);
-    } else if (is_selected(descriptor)) {
+      return;
+    }
+    if (descriptor.platform) {
+      platforms_seen_.push_back(*descriptor.platform);
+    }
+    if (is_selected(descriptor)) {
       plan_manifest(descriptor);
     }
   }
 
   std::size_t images_planned() const { return images_planned_; }
+  // The platforms that the index entries of image manifests declare.
+  const std::vector<Platform>& platforms_seen() const {
+    return platforms_seen_;
+  }
 
 private:
   bool is_selected(const Descriptor& descriptor) const {
@@ -67,6 +76,7 @@ private:
   ReadObserver* observer_;
   ChangeResult& result_;
   std::size_t images_planned_ = 0;
+  std::vector<Platform> platforms_seen_;
 };
 
 // Returns where apply_changes() would put the result.
@@ -91,14 +101,20 @@ ChangeResult plan_changes(const ChangeRequest& request,
   Workspace workspace(request.image);
   ImageLayout layout = ImageLayout::open(workspace.layout_path());
   Descriptor top = layout.index().manifests()[workspace.select(layout)];
+  ChangeRequest effective = request;
   if (!media_type::is_index(top.media_type) && !request.platforms.empty()) {
-    throw Error("--platform applies to multi-platform images, and " +
-                request.image.string() + " is a single image");
+    // A single image has no index entry to select by: its config must
+    // match each --platform, and then the image is changed.
+    check_single_image_platforms(read_source_image(layout, top).config,
+                                 request.platforms, request.image.string());
+    effective.platforms.clear();
   }
   ChangeResult result{.descriptor = top,
                       .destination = planned_destination(request)};
-  TreePlanner planner(layout, request, observer, result);
+  TreePlanner planner(layout, effective, observer, result);
   planner.plan(top);
+  check_platforms_matched(effective.platforms, planner.platforms_seen(),
+                          request.image.string());
   if (planner.images_planned() == 0) {
     throw Error("no image in " + request.image.string() +
                 " matches the --platform values given");

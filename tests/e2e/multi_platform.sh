@@ -278,9 +278,31 @@ single=$(new_case "$DEFAULT_IMAGE" single)
 expect_rejected "--platform on a single-platform image" "$single" \
     "$single" set --platform linux/amd64 "oci:$single:app" \
     cap_ipc_lock+eip /usr/bin/capcheck
-# get must not read an amd64 image when asked for s390x.
+# get must not read an amd64 image when asked for s390x, and its error
+# names the platform the image has.
 expect_error "get --platform on a single-platform image" "$single" \
     get --platform linux/s390x "oci:$single:app" /usr/bin/capcheck
+assert_contains "get --platform linux/s390x names the config's platform" \
+    "a single image for linux/amd64" "$OCICAP_STDERR"
+# A single image has no index entry to select, so its config decides.
+expect_success "get --platform of a single image's config" \
+    get --platform linux/amd64 "oci:$single:app" /usr/bin/capcheck
+expect_success "dry run --platform of a single image's config" \
+    set --dry-run --platform linux/amd64 "oci:$single:app" \
+    cap_ipc_lock+eip /usr/bin/capcheck
+expect_rejected "dry run --platform other than a single image's config" \
+    linux/amd64 "$single" set --dry-run --platform linux/arm64 \
+    "oci:$single:app" cap_ipc_lock+eip /usr/bin/capcheck
+
+# Each --platform must match an image, not just one of them.
+# NOTE: set without --dry-run still ignores an unmatched --platform when
+# another matches, and rejects --platform on a single image.
+layout=$(new_case "$input" one-platform-missing)
+expect_rejected "dry run --platform arm64 and s390x" linux/s390x "$layout" \
+    set --dry-run --platform linux/arm64 --platform linux/s390x \
+    "oci:$layout:app" cap_ipc_lock+eip /usr/bin/capcheck
+assert_contains "dry run --platform s390x lists the platforms" \
+    "(platforms: linux/amd64, linux/arm64/v8)" "$OCICAP_STDERR"
 
 # ---------------------------------------------------------------------
 echo "# --attestations"

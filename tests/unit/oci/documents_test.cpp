@@ -332,6 +332,34 @@ TEST_SUITE("Manifest") {
           sample_manifest());
   }
 
+  TEST_CASE("reads the platform from os, architecture and variant") {
+    ImageConfig arm = ImageConfig::parse(
+        R"({"os":"linux","architecture":"arm64","variant":"v8",)"
+        R"("rootfs":{"type":"layers","diff_ids":[]}})",
+        "c");
+    REQUIRE(arm.platform().has_value());
+    CHECK(arm.platform()->string() == "linux/arm64/v8");
+    ImageConfig amd = ImageConfig::parse(
+        R"({"os":"linux","architecture":"amd64","variant":null,)"
+        R"("rootfs":{"type":"layers","diff_ids":[]}})",
+        "c");
+    REQUIRE(amd.platform().has_value());
+    CHECK(amd.platform()->string() == "linux/amd64");
+  }
+
+  TEST_CASE("returns no platform without os or architecture") {
+    for (std::string text : {
+             std::string(R"({"rootfs":{"type":"layers","diff_ids":[]}})"),
+             std::string(R"({"os":"linux",)"
+                         R"("rootfs":{"type":"layers","diff_ids":[]}})"),
+             std::string(R"({"architecture":"amd64","os":5,)"
+                         R"("rootfs":{"type":"layers","diff_ids":[]}})"),
+         }) {
+      CAPTURE(text);
+      CHECK_FALSE(ImageConfig::parse(text, "c").platform().has_value());
+    }
+  }
+
   TEST_CASE("keeps unknown fields through changes") {
     Manifest manifest = Manifest::parse(sample_manifest(), manifest_type, "m");
     manifest.set_config(make_descriptor(config_type, 'e', 11));

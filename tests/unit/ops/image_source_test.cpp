@@ -174,6 +174,36 @@ TEST_SUITE("ImageSource") {
               ":REF (refs: app, (no ref) " + unnamed.short_digest() + ")");
   }
 
+  TEST_CASE("asks for a ref with the transport given") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    ocicap::test::write_image(layout, {small_layer(layout, "a")},
+                              ImageOptions{.ref = "one"});
+    ocicap::test::write_image(layout, {small_layer(layout, "b")},
+                              ImageOptions{.ref = "two"});
+    auto hint_of = [&](const std::string& text) -> std::string {
+      try {
+        ocicap::select_index_entry(layout,
+                                   ocicap::parse_image_reference(text));
+      } catch (const Error& error) {
+        return error.what();
+      }
+      return "(no Error thrown)";
+    };
+    CHECK(hint_of("oci-archive:arc/ot.tar") ==
+          "archive arc/ot.tar holds 2 images: name one as "
+          "oci-archive:arc/ot.tar:REF (refs: one, two)");
+    CHECK(hint_of("arc/ot.tar") ==
+          "archive arc/ot.tar holds 2 images: name one as "
+          "oci-archive:arc/ot.tar:REF (refs: one, two)");
+    CHECK(hint_of("-") == "archive - holds 2 images: name one as "
+                          "oci-archive:-:REF (refs: one, two)");
+    CHECK(hint_of(directory.path()) ==
+          "image layout " + directory.path() +
+              " holds 2 images: name one as oci:" + directory.path() +
+              ":REF (refs: one, two)");
+  }
+
   TEST_CASE("names an empty layout") {
     TempDirectory directory;
     ImageLayout layout = ImageLayout::create(directory.path());
@@ -250,6 +280,63 @@ TEST_SUITE("ImageSource") {
     CHECK(message == text + " is a multi-platform image without a single "
                             "linux/s390x image: choose one with --platform "
                             "(platforms: linux/amd64, linux/arm64/v8)");
+  }
+
+  TEST_CASE("accepts --platform matching a single image's config") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    ocicap::test::write_image(layout, {small_layer(layout, "a")},
+                              ImageOptions{.ref = "app"});
+    std::string text = "oci:" + directory.path() + ":app";
+    SourceImage image = ocicap::test::open_image(
+        text, ocicap::Platform{"linux", "amd64", ""});
+    CHECK(image.manifest.layers().size() == 1);
+  }
+
+  TEST_CASE("names a single image's platform on a mismatch") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    ocicap::test::write_image(layout, {small_layer(layout, "a")},
+                              ImageOptions{.ref = "app"});
+    std::string text = "oci:" + directory.path() + ":app";
+    CHECK_THROWS_WITH_AS(
+        ocicap::test::open_image(text, ocicap::Platform{"linux", "arm64", ""}),
+        ("--platform linux/arm64 does not match " + text +
+         ", a single image for linux/amd64: drop --platform or name "
+         "linux/amd64")
+            .c_str(),
+        Error);
+  }
+
+  TEST_CASE("check_single_image_platforms needs a declared platform") {
+    ocicap::ImageConfig config = ocicap::ImageConfig::parse(
+        R"({"rootfs":{"type":"layers","diff_ids":[]}})", "config");
+    CHECK_THROWS_WITH_AS(
+        ocicap::check_single_image_platforms(
+            config, {ocicap::Platform{"linux", "amd64", ""}}, "img"),
+        "--platform linux/amd64: img is a single image whose config "
+        "declares no os and architecture; drop --platform",
+        Error);
+    CHECK_NOTHROW(ocicap::check_single_image_platforms(config, {}, "img"));
+  }
+
+  TEST_CASE("check_platforms_matched names each unmatched platform") {
+    std::vector<ocicap::Platform> available{{"linux", "amd64", ""},
+                                            {"linux", "arm64", "v8"}};
+    CHECK_NOTHROW(ocicap::check_platforms_matched(
+        {{"linux", "arm64", ""}, {"linux", "amd64", ""}}, available, "img"));
+    CHECK_THROWS_WITH_AS(
+        ocicap::check_platforms_matched(
+            {{"linux", "arm64", ""}, {"linux", "s390x", ""}}, available,
+            "img"),
+        "no image in img matches --platform linux/s390x (platforms: "
+        "linux/amd64, linux/arm64/v8)",
+        Error);
+    CHECK_THROWS_WITH_AS(ocicap::check_platforms_matched(
+                             {{"linux", "amd64", ""}}, {}, "img"),
+                         "no image in img matches --platform linux/amd64 "
+                         "(platforms: none)",
+                         Error);
   }
 
   TEST_CASE("skips attestations and follows nested indexes") {
