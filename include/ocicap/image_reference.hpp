@@ -39,4 +39,11 @@ std::string_view transport_name(Transport transport);
 // Parses a reference; throws Error naming the text when it is invalid.
 ImageReference parse_image_reference(std::string_view text);
 
+// Checks `ref`, a new name for an image of kind `destination`: the
+// org.opencontainers.image.ref.name grammar that oci:DIR:REF uses, or
+// Docker's NAME:TAG for docker-archive. For Transport::detect, where the
+// kind is not known yet, either grammar passes. Throws Error naming `ref`
+// when it is empty or invalid.
+void check_new_ref(std::string_view ref, Transport destination);
+
 } // namespace ocicap

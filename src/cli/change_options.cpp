@@ -2,6 +2,8 @@
 // the run that applies or plans a request and reports it.
 #include "commands.hpp"
 
+#include "ocicap/error.hpp"
+
 #include <iostream>
 
 namespace ocicap::cli {
@@ -15,6 +17,17 @@ media_type::Compression parse_compression(const std::string& name) {
     return media_type::Compression::zstd;
   }
   return media_type::Compression::none;
+}
+
+// Returns why `ref` cannot name an image of kind `destination`, or an
+// empty string when it can.
+std::string ref_error(const std::string& ref, Transport destination) {
+  try {
+    check_new_ref(ref, destination);
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "";
 }
 
 void print_json(const JsonValue& document, bool to_stderr) {
@@ -45,9 +58,18 @@ void add_change_options(CLI::App& command, ChangeOptions& options) {
                      "Write the result to this image (oci:DIR[:REF], "
                      "oci-archive:FILE, docker-archive:FILE) and leave IMAGE "
                      "untouched");
-  command.add_option("-t,--tag", options.tag,
-                     "Give the result this ref and leave IMAGE's ref on the "
-                     "old image");
+  // Checked while parsing, so that an empty or malformed ref is a usage
+  // error (exit 2). The grammar that fits the destination's kind is
+  // checked again in make_change_request().
+  command
+      .add_option("-t,--tag", options.tag,
+                  "Give the result this ref (NAME:TAG for a docker "
+                  "archive) and leave IMAGE's ref on the old image")
+      ->check(CLI::Validator(
+          [](std::string& value) {
+            return ref_error(value, Transport::detect);
+          },
+          "REF"));
   // One value per occurrence, so that positional arguments after it are
   // not taken as more platforms.
   command
@@ -85,6 +107,10 @@ ChangeRequest make_change_request(const ChangeOptions& options,
     request.output = parse_image_reference(options.output);
   }
   if (!options.tag.empty()) {
+    // The kind of a detected path is known only once it is opened.
+    Transport destination =
+        request.output ? request.output->transport : request.image.transport;
+    add_context("--tag", [&] { check_new_ref(options.tag, destination); });
     request.tag = options.tag;
   }
   for (const std::string& platform : options.platforms) {

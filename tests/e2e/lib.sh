@@ -201,15 +201,15 @@ expect_success() {
     return 1
 }
 
-# Checks the result of the last ocicap run for a failure: exit status 1,
-# empty stdout, and one stderr line that starts with "ocicap: error: "
-# and contains VALUE.
+# Checks the result of the last ocicap run for a failure: exit status
+# STATUS (default 1; 2 for a usage error), empty stdout, and one stderr
+# line that starts with "ocicap: error: " and contains VALUE.
 check_error_result() {
-    local description=$1 value=$2
+    local description=$1 value=$2 status=${3:-1}
     local line_count
     line_count=$(printf '%s' "$OCICAP_STDERR" | grep -c '')
 
-    assert_eq "$description: exit 1" 1 "$OCICAP_STATUS"
+    assert_eq "$description: exit $status" "$status" "$OCICAP_STATUS"
     assert_eq "$description: one stderr line" 1 "$line_count"
     assert_eq "$description: stderr starts with ocicap: error:" \
         "ocicap: error: " "${OCICAP_STDERR:0:15}"

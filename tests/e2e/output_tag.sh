@@ -230,4 +230,22 @@ else
         "$retag_before" "$(tree_fingerprint "$retag")"
 fi
 
+# ---------------------------------------------------------------------
+echo "# invalid --tag values"
+
+# An empty --tag would otherwise mean no --tag and change the input in
+# place. The others fail the oci:DIR:REF grammar. Each is a usage error
+# that names the value, quoted on one line, and leaves the layout as it is.
+bad_tag_layout=$WORK/bad-tag
+cp -r "$pristine" "$bad_tag_layout"
+bad_tag_before=$(tree_fingerprint "$bad_tag_layout")
+for bad_tag in '' 'bad tag' $'a\nb' '../../etc'; do
+    run_ocicap set --tag "$bad_tag" "oci:$bad_tag_layout:app" \
+        cap_ipc_lock+eip /usr/bin/capcheck
+    check_error_result "--tag $(printf '%q' "$bad_tag")" \
+        "\"${bad_tag//$'\n'/\\n}\"" 2
+done
+assert_eq "invalid --tag values leave the layout unchanged" \
+    "$bad_tag_before" "$(tree_fingerprint "$bad_tag_layout")"
+
 e2e_finish

@@ -304,6 +304,11 @@ tar --create --file "$archive" --directory "$two_refs" \
 before=$(file_state "$archive")
 expect_error "set oci-archive with two refs and no REF" one \
     set "oci-archive:$archive" cap_ipc_lock+eip /usr/bin/capcheck
+assert_contains "oci-archive without REF: the hint keeps the transport" \
+    "name one as oci-archive:$archive:REF" "$OCICAP_STDERR"
+expect_error "get oci-archive with two refs and no REF" \
+    "name one as oci-archive:$archive:REF" \
+    get "oci-archive:$archive" /usr/bin/capcheck
 expect_error "set oci-archive with an unknown REF" nosuch \
     set "oci-archive:$archive:nosuch" cap_ipc_lock+eip /usr/bin/capcheck
 assert_eq "oci-archive REF errors leave the archive unchanged" \
@@ -360,6 +365,22 @@ expect_error "set --tag without :TAG on docker-archive" NAME:TAG \
     set --tag app "docker-archive:$archive" cap_ipc_lock+eip \
     /usr/bin/capcheck
 assert_eq "--tag without :TAG leaves the archive unchanged" \
+    "$before" "$(file_state "$archive")"
+
+# A name with a space fits neither grammar, so it is a usage error, and
+# adding :latest would not make it valid, so the error must not offer it.
+# Capitals fit the OCI ref grammar but not Docker's lowercase names.
+run_ocicap set --tag 'Bad Tag' "docker-archive:$archive" cap_ipc_lock+eip \
+    /usr/bin/capcheck
+check_error_result "set --tag 'Bad Tag' on docker-archive" '"Bad Tag"' 2
+assert_not_contains "--tag 'Bad Tag': no Bad Tag:latest advice" \
+    "Bad Tag:latest" "$OCICAP_STDERR"
+expect_error "set --tag Bad:Tag on docker-archive" '"Bad:Tag"' \
+    set --tag Bad:Tag "docker-archive:$archive" cap_ipc_lock+eip \
+    /usr/bin/capcheck
+assert_contains "--tag Bad:Tag: the error gives a valid example" \
+    "e.g. app:1" "$OCICAP_STDERR"
+assert_eq "invalid docker-archive --tag values leave the archive unchanged" \
     "$before" "$(file_state "$archive")"
 
 archive=$(new_archive docker docker-output)

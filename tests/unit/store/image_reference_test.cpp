@@ -180,4 +180,83 @@ TEST_SUITE("ImageReference") {
       CHECK_THROWS_AS(parse_image_reference("oci:dir:" + ref), Error);
     }
   }
+
+  TEST_CASE("rejects a docker-archive name outside Docker's grammar") {
+    for (std::string ref :
+         std::vector<std::string>{"App:1", "app:-x", "app:.x", "a..b:1",
+                                  "a/B:1", "app:" + std::string(129, 'x')}) {
+      std::string text = "docker-archive:saved.tar:" + ref;
+      CAPTURE(text);
+      CHECK_THROWS_AS(parse_image_reference(text), Error);
+    }
+  }
+
+  TEST_CASE("accepts docker-archive names of Docker's grammar") {
+    for (std::string ref : std::vector<std::string>{
+             "app:1", "library/app:latest", "docker.io/library/app:1.2",
+             "localhost:5000/a/b:x_Y", "Registry.Example/app:1", "a__b:1",
+             "a---b.c_d:_t", "app:" + std::string(128, 'x')}) {
+      std::string text = "docker-archive:saved.tar:" + ref;
+      CAPTURE(text);
+      CHECK(parse_image_reference(text).ref ==
+            std::optional<std::string>(ref));
+    }
+  }
+}
+
+TEST_SUITE("CheckNewRef") {
+  TEST_CASE("rejects an empty ref for every kind") {
+    for (Transport kind : {Transport::oci, Transport::oci_archive,
+                           Transport::docker_archive, Transport::detect}) {
+      CHECK_THROWS_WITH_AS(
+          ocicap::check_new_ref("", kind),
+          "invalid ref \"\": it is empty; name the new ref, e.g. v1.1",
+          Error);
+    }
+  }
+
+  TEST_CASE("checks a layout ref with the oci:DIR:REF grammar") {
+    for (std::string ref : {"bad tag", "a\nb", "../../etc", "-a", "a="}) {
+      CAPTURE(ref);
+      for (Transport kind : {Transport::oci, Transport::oci_archive}) {
+        CHECK_THROWS_WITH_AS(
+            ocicap::check_new_ref(ref, kind),
+            ("invalid ref " + ocicap::quote(ref) +
+             ": a ref is letters and digits joined by - . _ : @ + or --, "
+             "in components separated by /, e.g. v1.1")
+                .c_str(),
+            Error);
+      }
+    }
+    CHECK_NOTHROW(ocicap::check_new_ref("v1.1", Transport::oci));
+    CHECK_NOTHROW(ocicap::check_new_ref("Capped", Transport::oci_archive));
+  }
+
+  TEST_CASE("checks a docker-archive ref with NAME:TAG") {
+    CHECK_NOTHROW(ocicap::check_new_ref("app:1", Transport::docker_archive));
+    CHECK_THROWS_WITH_AS(
+        ocicap::check_new_ref("app", Transport::docker_archive),
+        doctest::Contains("e.g. app:latest"), Error);
+    for (std::string ref : {"Bad Tag", "Bad:Tag", "bad tag"}) {
+      CAPTURE(ref);
+      std::string message;
+      try {
+        ocicap::check_new_ref(ref, Transport::docker_archive);
+      } catch (const Error& error) {
+        message = error.what();
+      }
+      CHECK(message.starts_with("invalid ref \"" + ref +
+                                "\" for a docker archive: "));
+      CHECK(message.ends_with(", e.g. app:1"));
+    }
+  }
+
+  TEST_CASE("takes either grammar before the kind is known") {
+    CHECK_NOTHROW(ocicap::check_new_ref("Capped", Transport::detect));
+    CHECK_NOTHROW(ocicap::check_new_ref("app:_t", Transport::detect));
+    CHECK_THROWS_AS(ocicap::check_new_ref("bad tag", Transport::detect),
+                    Error);
+    CHECK_THROWS_AS(ocicap::check_new_ref("../../etc", Transport::detect),
+                    Error);
+  }
 }
