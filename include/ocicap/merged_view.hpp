@@ -32,6 +32,11 @@ struct PathState {
   // comes from. A hard link is replaced by the entry it links to, renamed.
   TarEntry entry;
   std::size_t layer = 0;
+  // Whether this is a directory that no entry names but a layer implies by
+  // entries below it, because tar and the image spec let a layer leave
+  // out parent directories. `entry` then is a root-owned 0755 directory with
+  // mtime 0, and `layer` the top layer that implies it.
+  bool implied = false;
   // The content of a found regular file, when requested.
   std::shared_ptr<FileDescriptor> content;
 

@@ -16,6 +16,9 @@ struct LayerFindings {
   std::map<std::string, std::shared_ptr<FileDescriptor>> contents;
   std::set<std::string> whiteouts;
   std::set<std::string> opaque_directories;
+  // Watched paths with some entry of the layer, a whiteout included, below
+  // them, so the layer contains a directory there even without its entry.
+  std::set<std::string> implied_directories;
 };
 
 std::shared_ptr<FileDescriptor> spool_content(LayerReader& reader) {
@@ -64,6 +67,28 @@ void decide_absent_or_blocked(PathState& state, const std::string& path,
       return;
     }
   }
+}
+
+// Decides an implied directory that no lower layer can describe: the
+// lower entry is gone or is not a directory, so the default entry stays.
+void keep_implied_directory(PathState& state) {
+  state.status = PathState::Status::found;
+  state.reason.clear();
+  state.blocking_ancestor.clear();
+  state.blocking_entry.reset();
+}
+
+// Decides `state` from an entry of the layer. Below an implied directory
+// only a directory entry counts, for its metadata.
+void take_entry(PathState& state, const TarEntry& entry, std::size_t layer) {
+  if (state.implied && entry.type() != EntryType::directory) {
+    keep_implied_directory(state);
+    return;
+  }
+  state.status = PathState::Status::found;
+  state.entry = entry;
+  state.layer = layer;
+  state.implied = false;
 }
 
 } // namespace
@@ -138,7 +163,9 @@ void PathResolver::run() {
                 [&] { read_layer(layer); });
   }
   for (auto& [path, state] : states_) {
-    if (state.status == PathState::Status::undecided) {
+    if (state.status == PathState::Status::undecided && state.implied) {
+      keep_implied_directory(state);
+    } else if (state.status == PathState::Status::undecided) {
       state.status = PathState::Status::absent;
       state.reason = "no layer contains it";
     }
@@ -153,6 +180,11 @@ void PathResolver::read_layer(std::size_t layer) {
   while (reader.next()) {
     std::string path = normalize_image_path(reader.entry().name());
     Whiteout whiteout = classify_whiteout(path);
+    for (const std::string& ancestor : ancestors_of(path)) {
+      if (states_.contains(ancestor)) {
+        findings.implied_directories.insert(ancestor);
+      }
+    }
     if (reader.entry().type() == EntryType::hardlink) {
       hard_links_[layer].emplace_back(
           path, normalize_image_path(reader.entry().link_target()));
@@ -182,17 +214,26 @@ void PathResolver::read_layer(std::size_t layer) {
     }
     auto found = findings.entries.find(path);
     if (found != findings.entries.end()) {
-      state.status = PathState::Status::found;
-      state.entry = found->second;
-      state.layer = layer;
+      take_entry(state, found->second, layer);
       auto content = findings.contents.find(path);
-      if (content != findings.contents.end()) {
+      if (content != findings.contents.end() && !state.implied) {
         state.content = content->second;
       }
       has_hard_links |= state.entry.type() == EntryType::hardlink;
       continue;
     }
+    // An implied directory stays undecided, because a lower layer may
+    // hold its entry and metadata. This layer's whiteouts apply to lower
+    // layers only, so they cannot delete it.
+    if (!state.implied && findings.implied_directories.contains(path)) {
+      state.implied = true;
+      state.entry = TarEntry::directory(path, 0755, 0);
+      state.layer = layer;
+    }
     decide_absent_or_blocked(state, path, findings, label);
+    if (state.implied && state.status == PathState::Status::absent) {
+      keep_implied_directory(state);
+    }
   }
   if (has_hard_links) {
     resolve_hard_links(layer);

@@ -39,8 +39,10 @@ void add_directories(const std::string& path, const PathResolver& resolver,
                      DirectoryEntries& directories) {
   for (const std::string& ancestor : ancestors_of(path)) {
     const PathState& state = resolver.state(ancestor);
+    // An implied directory has no entry to copy; it gets the default.
     bool is_directory = state.status == PathState::Status::found &&
-                        state.entry.type() == EntryType::directory;
+                        state.entry.type() == EntryType::directory &&
+                        !state.implied;
     directories.try_emplace(ancestor, is_directory
                                           ? std::optional<TarEntry>(state.entry)
                                           : std::nullopt);

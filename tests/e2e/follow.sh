@@ -143,4 +143,35 @@ assert_eq "JSON link_chain lists every step" \
     "/usr/bin/chain1 /usr/bin/chain2 /opt/app/current/tool /opt/app/v1/tool" \
     "$(jq -r '.files[0].link_chain | join(" ")' <<<"$OCICAP_STDOUT")"
 
+# ---------------------------------------------------------------------
+echo "# directories that no tar entry names are walked like real ones"
+
+# tar and the image spec let a layer leave out the entries of parent
+# directories: this one-layer image has no usr/ or usr/bin/ entry.
+implicit=$WORK/implicit
+new_layout "$implicit" app
+add_spec_layer "$implicit:app" <<SPEC
+file usr/bin/prog $(capcheck_binary)
+symlink x usr/bin/prog
+symlink bin usr/bin
+SPEC
+assert_valid_layout "image without directory entries" "$implicit"
+for requested in /usr/bin/prog /x /bin/prog; do
+    target=$(mktemp -d -u -p "$WORK" implicit.XXXXXX)
+    cp -r "$implicit" "$target"
+    expect_success "set -L $requested without directory entries" \
+        set -L "oci:$target:app" cap_chown+ep "$requested" || continue
+    assert_eq "set -L $requested changes /usr/bin/prog" \
+        "/usr/bin/prog cap_chown=ep" \
+        "$(set_output_files | cut -d' ' -f1,2)"
+    assert_valid_layout "set -L $requested result" "$target"
+    expect_success "get -L $requested without directory entries" \
+        get -L "oci:$target:app" "$requested"
+    assert_eq "get -L $requested prints the target" \
+        "/usr/bin/prog cap_chown=ep" "$OCICAP_STDOUT"
+done
+expect_error "set -L on a dangling link without directory entries" \
+    "/usr/bin/nope not found (no layer contains it)" \
+    set -L "oci:$implicit:app" cap_chown+ep /bin/nope
+
 e2e_finish

@@ -337,6 +337,87 @@ TEST_SUITE("PathResolver") {
     CHECK(content_of(state) == "second");
   }
 
+  TEST_CASE("entry below implies its directories") {
+    LayerStack stack;
+    stack.add({file_entry("usr/bin/x", "x")});
+    PathResolver resolver = resolve(stack, {"usr/bin/x"});
+    for (const std::string path : {"usr", "usr/bin"}) {
+      CAPTURE(path);
+      const PathState& state = resolver.state(path);
+      REQUIRE(state.status == Status::found);
+      CHECK(state.implied);
+      CHECK(state.layer == 0);
+      CHECK(state.entry.type() == EntryType::directory);
+      CHECK(state.entry.mode() == 0755);
+    }
+  }
+
+  TEST_CASE("implied directory takes a lower entry") {
+    LayerStack stack;
+    EntrySpec usr = directory_entry("usr");
+    usr.mode = 0750;
+    stack.add({usr});
+    stack.add({file_entry("usr/x", "x")});
+    PathResolver resolver = resolve(stack, {"usr/x"});
+    const PathState& state = resolver.state("usr");
+    REQUIRE(state.status == Status::found);
+    CHECK_FALSE(state.implied);
+    CHECK(state.layer == 0);
+    CHECK(state.entry.mode() == 0750);
+  }
+
+  TEST_CASE("implied directory replaces a lower link") {
+    LayerStack stack;
+    stack.add({directory_entry("lib"), symlink_entry("usr", "lib")});
+    stack.add({file_entry("usr/x", "x")});
+    PathResolver resolver = resolve(stack, {"usr/x"});
+    const PathState& state = resolver.state("usr");
+    REQUIRE(state.status == Status::found);
+    CHECK(state.implied);
+    CHECK(state.layer == 1);
+    CHECK(state.entry.type() == EntryType::directory);
+  }
+
+  TEST_CASE("implied directory survives its layer's whiteout") {
+    LayerStack stack;
+    stack.add({directory_entry("usr"), file_entry("usr/old", "o")});
+    stack.add({marker_entry(".wh.usr"), file_entry("usr/new", "n")});
+    PathResolver resolver = resolve(stack, {"usr/new", "usr/old"});
+    const PathState& state = resolver.state("usr");
+    REQUIRE(state.status == Status::found);
+    CHECK(state.implied);
+    CHECK(state.layer == 1);
+    CHECK(resolver.state("usr/new").status == Status::found);
+    CHECK(resolver.state("usr/old").status == Status::absent);
+  }
+
+  TEST_CASE("whiteout above hides an implied directory") {
+    LayerStack stack;
+    stack.add({file_entry("usr/bin/x", "x")});
+    stack.add({marker_entry(".wh.usr")});
+    PathResolver resolver = resolve(stack, {"usr/bin/x"});
+    CHECK(resolver.state("usr").status == Status::absent);
+    CHECK(resolver.state("usr/bin").status == Status::absent);
+  }
+
+  TEST_CASE("link above hides an implied directory") {
+    LayerStack stack;
+    stack.add({file_entry("usr/bin/x", "x")});
+    stack.add({directory_entry("lib"), symlink_entry("usr", "lib")});
+    PathResolver resolver = resolve(stack, {"usr/bin/x"});
+    CHECK(resolver.state("usr").entry.type() == EntryType::symlink);
+    CHECK(resolver.state("usr/bin").status == Status::absent);
+    CHECK(resolver.state("usr/bin/x").status == Status::absent);
+  }
+
+  TEST_CASE("opaque marker implies its directory") {
+    LayerStack stack;
+    stack.add({marker_entry("opt/.wh..wh..opq")});
+    PathResolver resolver = resolve(stack, {"opt"});
+    REQUIRE(resolver.state("opt").status == Status::found);
+    CHECK(resolver.state("opt").implied);
+  }
+
   TEST_CASE("path no layer contains is absent") {
     LayerStack stack;
     stack.add(usr_bin({}));

@@ -211,6 +211,41 @@ TEST_SUITE("SymlinkResolver") {
     CHECK(resolve(stack, "usr/bin/cur").path == "usr/bin/new");
   }
 
+  TEST_CASE("walks directories no entry names") {
+    // tar and the image spec let a layer leave out parent directories.
+    LayerStack stack;
+    stack.add({file_entry("usr/bin/prog", "p"),
+               symlink_entry("x", "usr/bin/prog"),
+               symlink_entry("bin", "usr/bin")});
+    CHECK(resolve(stack, "usr/bin/prog").path == "usr/bin/prog");
+    CHECK(resolve(stack, "x").path == "usr/bin/prog");
+    ResolvedPath resolved = resolve(stack, "bin/prog");
+    CHECK(resolved.path == "usr/bin/prog");
+    CHECK(resolved.chain ==
+          std::vector<std::string>{"/bin/prog", "/usr/bin/prog"});
+    CHECK(resolve(stack, "usr/../usr/bin/prog").path == "usr/bin/prog");
+  }
+
+  TEST_CASE("reports a dangling link in an implied directory") {
+    LayerStack stack;
+    stack.add({file_entry("usr/bin/prog", "p"),
+               symlink_entry("usr/bin/a", "missing")});
+    CHECK(error_of(stack, "usr/bin/a") ==
+          "resolving /usr/bin/a in " + image +
+              ": dangling symbolic link /usr/bin/a -> /usr/bin/missing: "
+              "/usr/bin/missing not found (no layer contains it)");
+  }
+
+  TEST_CASE("reports a loop in an implied directory") {
+    LayerStack stack;
+    stack.add({symlink_entry("usr/bin/a", "b"),
+               symlink_entry("usr/bin/b", "a")});
+    CHECK(error_of(stack, "usr/bin/a") ==
+          "resolving /usr/bin/a in " + image +
+              ": symbolic links form a loop: /usr/bin/a -> /usr/bin/b -> "
+              "/usr/bin/a");
+  }
+
   TEST_CASE("formats a chain") {
     CHECK(ocicap::format_link_chain({"/a", "/b", "/c"}) == "/a -> /b -> /c");
     CHECK(ocicap::format_link_chain({"/a"}) == "/a");
