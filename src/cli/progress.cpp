@@ -43,6 +43,13 @@ void clear_terminal_progress() {
 
 void TerminalProgress::layer_progress(const Descriptor& descriptor,
                                       std::int64_t bytes_read) {
+  // A layer read to its end erases the line, so that what a command
+  // prints after its reads starts on a clean line. The next layer draws
+  // it again.
+  if (bytes_read >= descriptor.size) {
+    clear();
+    return;
+  }
   auto now = std::chrono::steady_clock::now();
   if (drawn_ && now - last_draw_ < redraw_interval) {
     return;

@@ -9,8 +9,10 @@
 namespace ocicap::cli {
 
 // One line, "ocicap: reading sha256:0123456789ab: 120.5 of 452.0 MiB",
-// redrawn at most ten times a second while layers are read and cleared
-// when the object is destroyed. Installs itself with set_read_progress().
+// redrawn at most ten times a second while a layer is read, and erased
+// once the layer's blob has been read to its end, by an error or warning,
+// and when the object is destroyed. Installs itself with
+// set_read_progress().
 class TerminalProgress : public ReadProgress {
 public:
   TerminalProgress();

@@ -127,4 +127,23 @@ else
     echo "# setcap -n is not supported here, revision 3 case not run"
 fi
 
+# ---------------------------------------------------------------------
+echo "# on a terminal, output starts on a clean line after the progress"
+
+# script(1) gives ocicap a pseudo-terminal, so the progress line is drawn.
+# Every drawn line ("... of N MiB") must be erased ("\r\033[K") before
+# the next output, or that output lands on it.
+if command -v script >/dev/null; then
+    for command in "get -r" explain; do
+        typescript=$(script -qc "$OCICAP $command oci:$image:app" /dev/null)
+        assert_contains "$command on a terminal draws the progress" \
+            "MiB" "$typescript"
+        left_on_line=$(grep -aoP 'MiB(?!\r\e\[K)' <<<"$typescript")
+        assert_eq "$command erases the progress line before printing" \
+            "" "$left_on_line"
+    done
+else
+    echo "# script(1) is missing, terminal case not run"
+fi
+
 e2e_finish
