@@ -32,6 +32,10 @@ public:
 
   std::size_t images_changed() const { return images_changed_; }
   std::size_t indexes_changed() const { return indexes_changed_; }
+  // The platforms that the index entries of image manifests declare.
+  const std::vector<Platform>& platforms_seen() const {
+    return platforms_seen_;
+  }
 
 private:
   bool is_selected(const Descriptor& descriptor) const {
@@ -47,6 +51,9 @@ private:
   }
 
   Descriptor rewrite_manifest(const Descriptor& descriptor) {
+    if (descriptor.platform) {
+      platforms_seen_.push_back(*descriptor.platform);
+    }
     if (!is_selected(descriptor)) {
       return descriptor;
     }
@@ -139,6 +146,7 @@ private:
   ChangeResult& result_;
   std::size_t images_changed_ = 0;
   std::size_t indexes_changed_ = 0;
+  std::vector<Platform> platforms_seen_;
 };
 
 std::string platform_list(const std::vector<Platform>& platforms) {
@@ -181,11 +189,8 @@ void check_output(const ChangeRequest& request, Transport input) {
 // Checks that --tag suits the archive it names: a docker archive's
 // RepoTags need NAME:TAG, which docker load rejects otherwise.
 void check_tag(const ChangeRequest& request, Transport input) {
-  if (request.tag && input == Transport::docker_archive &&
-      request.tag->find(':') == std::string::npos) {
-    throw Error("invalid --tag \"" + *request.tag +
-                "\" for a docker archive: write NAME:TAG, e.g. " +
-                *request.tag + ":latest");
+  if (request.tag && input == Transport::docker_archive) {
+    check_new_ref(*request.tag, Transport::docker_archive);
   }
 }
 
@@ -244,14 +249,19 @@ ChangeResult apply_changes(const ChangeRequest& request,
   }
   bool multi_platform = media_type::is_index(top.media_type);
   if (!multi_platform && !request.platforms.empty()) {
-    throw Error("--platform applies to multi-platform images, and " +
-                request.image.string() + " is a single image");
+    // A single image has no index entry to select by: its config must
+    // match each --platform, and then the image is changed.
+    check_single_image_platforms(read_source_image(source, top).config,
+                                 request.platforms, request.image.string());
+    effective.platforms.clear();
   }
   Destination destination(effective, source, position);
 
   ChangeResult result{.descriptor = top};
   TreeRewriter rewriter(source, destination, effective, observer, result);
   Descriptor descriptor = rewriter.rewrite(top);
+  check_platforms_matched(effective.platforms, rewriter.platforms_seen(),
+                          request.image.string());
   if (rewriter.images_changed() == 0) {
     throw Error("no image in " + request.image.string() +
                 " matches --platform " + platform_list(request.platforms));

@@ -275,9 +275,9 @@ expect_success "get --platform before two PATHs" get --platform linux/arm64 \
     "oci:$input:app" /usr/bin/capcheck /usr/bin/only-arm
 
 single=$(new_case "$DEFAULT_IMAGE" single)
-expect_rejected "--platform on a single-platform image" "$single" \
-    "$single" set --platform linux/amd64 "oci:$single:app" \
-    cap_ipc_lock+eip /usr/bin/capcheck
+expect_rejected "--platform other than a single image's config" \
+    "a single image for linux/amd64" "$single" set --platform linux/arm64 \
+    "oci:$single:app" cap_ipc_lock+eip /usr/bin/capcheck
 # get must not read an amd64 image when asked for s390x, and its error
 # names the platform the image has.
 expect_error "get --platform on a single-platform image" "$single" \
@@ -295,9 +295,10 @@ expect_rejected "dry run --platform other than a single image's config" \
     "oci:$single:app" cap_ipc_lock+eip /usr/bin/capcheck
 
 # Each --platform must match an image, not just one of them.
-# NOTE: set without --dry-run still ignores an unmatched --platform when
-# another matches, and rejects --platform on a single image.
 layout=$(new_case "$input" one-platform-missing)
+expect_rejected "set --platform arm64 and s390x" linux/s390x "$layout" \
+    set --platform linux/arm64 --platform linux/s390x \
+    "oci:$layout:app" cap_ipc_lock+eip /usr/bin/capcheck
 expect_rejected "dry run --platform arm64 and s390x" linux/s390x "$layout" \
     set --dry-run --platform linux/arm64 --platform linux/s390x \
     "oci:$layout:app" cap_ipc_lock+eip /usr/bin/capcheck
@@ -441,5 +442,14 @@ assert_valid_layout "multi-platform oci-archive:-" "$extracted"
 assert_command "multi-platform oci-archive:-: skopeo copy --all reads it" \
     skopeo copy --quiet --all "oci-archive:$WORK/multi-out.tar:app" \
     "oci:$WORK/multi-out-copy:app"
+
+single=$(new_case "$DEFAULT_IMAGE" single-set)
+expect_success "set --platform of a single image's config" \
+    set --platform linux/amd64 "oci:$single:app" cap_ipc_lock+eip \
+    /usr/bin/capcheck
+expect_success "get after set --platform on a single image" \
+    get "oci:$single:app" /usr/bin/capcheck
+assert_eq "the single image got the capability" \
+    "/usr/bin/capcheck cap_ipc_lock=eip" "$OCICAP_STDOUT"
 
 e2e_finish

@@ -230,7 +230,7 @@ TEST_SUITE("ApplyChanges") {
     CHECK(result.files[0].path == "/usr/bin/tool");
     CHECK(result.files[0].capability_text == "cap_ipc_lock=eip");
     CHECK(result.files[0].source_layer == 0);
-    CHECK(result.destination == "oci:" + image);
+    CHECK(result.destination == "oci:" + image + ":app");
     check_valid(image);
 
     SourceImage after = open("oci:" + image + ":app");
@@ -738,16 +738,18 @@ TEST_SUITE("ApplyChanges") {
     CHECK(list_tree(image) == tree_before);
   }
 
-  TEST_CASE("rejects --platform for a single image") {
+  TEST_CASE("rejects --platform other than a single image's config") {
     TempDirectory directory;
     std::string image = directory.file("image");
     write_base_image(image);
+    std::set<std::string> tree_before = list_tree(image);
     ChangeRequest request = make_request("oci:" + image + ":app",
                                          "cap_chown+ep", {"/usr/bin/tool"});
-    request.platforms = {ocicap::Platform{"linux", "amd64", ""}};
-    CHECK(error_of(request) == "--platform applies to multi-platform images, "
-                               "and oci:" +
-                                   image + ":app is a single image");
+    request.platforms = {ocicap::Platform{"linux", "s390x", ""}};
+    CHECK(error_of(request).starts_with(
+        "--platform linux/s390x does not match oci:" + image +
+        ":app, a single image for "));
+    CHECK(list_tree(image) == tree_before);
   }
 
   TEST_CASE("keeps the platform of the index.json entry") {
@@ -867,8 +869,8 @@ TEST_SUITE("ApplyChangesMultiPlatform") {
     request.platforms = {ocicap::parse_platform("linux/s390x"),
                          ocicap::parse_platform("linux/arm/v7")};
     CHECK(error_of(request) == "no image in oci:" + image +
-                                   ":multi matches --platform linux/s390x, "
-                                   "linux/arm/v7");
+                                   ":multi matches --platform linux/s390x "
+                                   "(platforms: linux/amd64, linux/arm64/v8)");
     CHECK(list_tree(image) == tree_before);
   }
 
