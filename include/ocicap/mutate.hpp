@@ -26,6 +26,10 @@ struct BuildTime {
 // seconds from 0 to max_rfc3339_seconds.
 BuildTime choose_build_time(const ImageConfig& config);
 
+// Returns the time SOURCE_DATE_EPOCH sets, or nullopt when it is unset or
+// empty. Throws Error for a value choose_build_time() rejects.
+std::optional<BuildTime> build_time_from_environment();
+
 struct LayerAddition {
   Descriptor layer;
   Digest diff_id;

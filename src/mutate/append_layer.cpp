@@ -10,7 +10,7 @@
 
 namespace ocicap {
 
-BuildTime choose_build_time(const ImageConfig& config) {
+std::optional<BuildTime> build_time_from_environment() {
   const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
   if (epoch != nullptr && *epoch != '\0') {
     std::string_view text(epoch);
@@ -25,6 +25,13 @@ BuildTime choose_build_time(const ImageConfig& config) {
                   " (9999-12-31T23:59:59Z)");
     }
     return BuildTime{seconds, format_rfc3339(seconds), true};
+  }
+  return std::nullopt;
+}
+
+BuildTime choose_build_time(const ImageConfig& config) {
+  if (std::optional<BuildTime> time = build_time_from_environment()) {
+    return *time;
   }
   // A `created` outside the writable range (such as Go's zero time,
   // 0001-01-01) would give new directories a negative mtime or the history

@@ -3,6 +3,7 @@
 #include "ocicap/archive_io.hpp"
 #include "ocicap/error.hpp"
 #include "ocicap/file.hpp"
+#include "ocicap/mutate.hpp"
 #include "ocicap/ops.hpp"
 
 #include <algorithm>
@@ -100,9 +101,11 @@ std::string full_image_name(const std::string& name) {
   return is_registry ? name : "docker.io/" + name;
 }
 
+// Returns SOURCE_DATE_EPOCH, checked as for the new layer, or 0 when it
+// is unset.
 std::int64_t archive_mtime() {
-  const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
-  return epoch && *epoch ? std::strtoll(epoch, nullptr, 10) : 0;
+  std::optional<BuildTime> time = build_time_from_environment();
+  return time ? time->seconds : 0;
 }
 
 } // namespace

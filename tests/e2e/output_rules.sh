@@ -91,4 +91,12 @@ for transport in docker-archive oci-archive; do
         skopeo inspect "$transport:$WORK/piped.tar"
 done
 
+echo "# \$ SOURCE_DATE_EPOCH=253402300800 ocicap rm -q docker-archive:- ..."
+SOURCE_DATE_EPOCH=253402300800 "$OCICAP" rm -q docker-archive:- \
+    /usr/bin/capcheck <"$WORK/in-docker.tar" >"$WORK/piped.tar" \
+    2>"$WORK/piped.err"
+assert_eq "a bad SOURCE_DATE_EPOCH fails a pipeline without a change" 1 "$?"
+assert_contains "the error names SOURCE_DATE_EPOCH" \
+    "invalid SOURCE_DATE_EPOCH" "$(cat "$WORK/piped.err")"
+
 e2e_finish

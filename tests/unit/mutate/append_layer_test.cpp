@@ -122,6 +122,23 @@ TEST_SUITE("BuildTime") {
     }
   }
 
+  TEST_CASE("build_time_from_environment reads SOURCE_DATE_EPOCH only") {
+    {
+      ScopedEnvironment epoch("SOURCE_DATE_EPOCH", std::nullopt);
+      CHECK_FALSE(ocicap::build_time_from_environment().has_value());
+    }
+    {
+      ScopedEnvironment epoch("SOURCE_DATE_EPOCH", "1700000000");
+      std::optional<BuildTime> time = ocicap::build_time_from_environment();
+      REQUIRE(time.has_value());
+      CHECK(time->seconds == 1700000000);
+    }
+    {
+      ScopedEnvironment epoch("SOURCE_DATE_EPOCH", "253402300800");
+      CHECK_THROWS_AS(ocicap::build_time_from_environment(), Error);
+    }
+  }
+
   TEST_CASE("accepts the last second of year 9999") {
     ScopedEnvironment epoch("SOURCE_DATE_EPOCH", "253402300799");
     BuildTime time = ocicap::choose_build_time(make_config(""));
