@@ -1,8 +1,8 @@
 # Bash completion for ocicap(1). It completes subcommands, their options
 # and option values, and the capability names of CAPS. For IMAGE, it offers
 # the oci:, oci-archive: and docker-archive: transports, host files and
-# directories after them, and the refs in a layout's index.json; for the
-# list of `ocicap apply`, host files. It needs no function of the
+# directories after them, and the refs in a layout's index.json. For the
+# list of `ocicap apply`, it offers host files. It needs no function of the
 # bash-completion package, which loads it from
 # share/bash-completion/completions/ocicap.
 #

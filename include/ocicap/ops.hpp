@@ -45,6 +45,12 @@ void check_single_image_platforms(const ImageConfig& config,
                                   const std::vector<Platform>& requested,
                                   const std::string& image);
 
+// Returns whether --platform selects the image manifest that index entry
+// `descriptor` names: any image when `requested` is empty, else one whose
+// declared platform matches a value of `requested`.
+bool is_platform_selected(const Descriptor& descriptor,
+                          const std::vector<Platform>& requested);
+
 // Checks that each of `requested` matches one of `available`, the
 // platforms of an index's images. Throws Error naming the first that
 // matches none and listing `available`.
@@ -73,8 +79,8 @@ struct FileChange {
   std::string path;
   // The new capability set; nullopt removes the attribute.
   std::optional<CapabilitySet> capabilities;
-  // Where the change was written, e.g. "caps.txt:3" for a line of a
-  // capability list; errors about it start with this. Empty for a path
+  // The source location of the change, e.g. "caps.txt:3" for a line of a
+  // capability list, which starts each error about it. Empty for a path
   // given on the command line.
   std::string origin;
 };

@@ -39,15 +39,7 @@ public:
 
 private:
   bool is_selected(const Descriptor& descriptor) const {
-    if (request_.platforms.empty()) {
-      return true;
-    }
-    for (const Platform& platform : request_.platforms) {
-      if (descriptor.platform && descriptor.platform->matches(platform)) {
-        return true;
-      }
-    }
-    return false;
+    return is_platform_selected(descriptor, request_.platforms);
   }
 
   Descriptor rewrite_manifest(const Descriptor& descriptor) {
@@ -272,9 +264,9 @@ ChangeResult apply_changes(const ChangeRequest& request,
       request.output && request.output->ref ? request.output->ref
                                             : request.tag;
   if (descriptor.digest == top.digest) {
-    // Every change was a removal from a file without capabilities; the
-    // warnings say so, and the layout stays as it was. A pipeline still
-    // gets the archive on standard output.
+    // Every change was a removal from a file without capabilities, which
+    // the warnings report, and the layout stays as it was. A pipeline
+    // still gets the archive on standard output.
     result.destination = request.image.string();
     if (packs_archive && archive_target == "-") {
       workspace.pack(archive_target, position, top, archive_tag);

@@ -218,6 +218,19 @@ void check_single_image_platforms(const ImageConfig& config,
   }
 }
 
+bool is_platform_selected(const Descriptor& descriptor,
+                          const std::vector<Platform>& requested) {
+  if (requested.empty()) {
+    return true;
+  }
+  for (const Platform& platform : requested) {
+    if (descriptor.platform && descriptor.platform->matches(platform)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void check_platforms_matched(const std::vector<Platform>& requested,
                              const std::vector<Platform>& available,
                              const std::string& image) {

@@ -37,12 +37,7 @@ public:
 
 private:
   bool is_selected(const Descriptor& descriptor) const {
-    for (const Platform& platform : request_.platforms) {
-      if (descriptor.platform && descriptor.platform->matches(platform)) {
-        return true;
-      }
-    }
-    return request_.platforms.empty();
+    return is_platform_selected(descriptor, request_.platforms);
   }
 
   void plan_index(const Descriptor& descriptor) {

@@ -108,7 +108,7 @@ podman_load_layout() {
 # function that passes a registries.conf marking it insecure (skopeo
 # 1.9 reads no environment variable for that file).
 # Returns 1 and sets REGISTRY_UNAVAILABLE to the reason when the
-# registry does not answer.
+# registry does not respond.
 start_registry() {
     local port config
     port=$(python3 -c 'import socket
@@ -148,7 +148,7 @@ EOF
         kill -0 "$REGISTRY_PID" 2>/dev/null || break
         sleep 0.1
     done
-    REGISTRY_UNAVAILABLE="docker-registry did not answer on $REGISTRY:"
+    REGISTRY_UNAVAILABLE="docker-registry did not respond on $REGISTRY:"
     REGISTRY_UNAVAILABLE+=" $(tail -n 3 "$WORK/registry/log.txt")"
     return 1
 }

@@ -6,7 +6,7 @@
 # man --warnings and groff -ww print no warning for any page.
 #
 # Usage: man_pages.sh OCICAP MAN_DIRECTORY
-# MAN_DIRECTORY holds the pages that configure_file() wrote from man/.
+# MAN_DIRECTORY contains the pages that configure_file() wrote from man/.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
