@@ -15,13 +15,14 @@
 #include "ocicap/image_layout.hpp"
 #include "ocicap/media_type.hpp"
 
+#include <atomic>
 #include <cstdint>
-#include <sys/types.h>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <sys/types.h>
 #include <vector>
 
 struct archive;
@@ -107,13 +108,17 @@ struct ImageLayer {
 
 // Receiver of the progress of layer reads, for a display on a terminal.
 // LayerReader calls it on the thread that reads the layer, after every
-// chunk of about 256 KiB of uncompressed data, so it must be cheap.
+// chunk of about 256 KiB of uncompressed data, so it must be cheap. Several
+// layers may be read at once, on different threads.
 class ReadProgress {
 public:
   virtual ~ReadProgress() = default;
-  // `bytes_read` of the blob's descriptor.size bytes have been read.
-  virtual void layer_progress(const Descriptor& descriptor,
+  // `bytes_read` of the blob's descriptor.size bytes have been read by
+  // the read `read`, a token that tells concurrent reads apart.
+  virtual void layer_progress(const void* read, const Descriptor& descriptor,
                               std::int64_t bytes_read) = 0;
+  // The read `read` has ended, whether or not it reached the blob's end.
+  virtual void layer_closed(const void* read) = 0;
 };
 
 // Installs `progress` for the LayerReaders created afterwards; nullptr
@@ -156,6 +161,11 @@ public:
   // Compressed bytes read so far.
   std::int64_t compressed_bytes_read() const;
 
+  // Makes every later read throw Error, without the digest check, once
+  // `*stop` is true: a caller reading layers ahead of need drops the ones
+  // it turns out not to need. The flag must outlive the reader.
+  void set_stop_flag(const std::atomic<bool>* stop) { stop_ = stop; }
+
 private:
   static ssize_t read_uncompressed(archive* archive, void* self,
                                    const void** buffer);
@@ -181,6 +191,8 @@ private:
   TarEntry entry_;
   std::optional<Error> callback_error_;
   bool finished_ = false;
+  const std::atomic<bool>* stop_ = nullptr;
+  bool stopped_ = false;
 };
 
 // Digests of a finished layer blob.

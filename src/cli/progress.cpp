@@ -28,6 +28,11 @@ TerminalProgress::~TerminalProgress() {
 }
 
 void TerminalProgress::clear() {
+  std::lock_guard lock(mutex_);
+  clear_locked();
+}
+
+void TerminalProgress::clear_locked() {
   if (drawn_) {
     clear_line();
     std::fflush(stderr);
@@ -41,26 +46,58 @@ void clear_terminal_progress() {
   }
 }
 
-void TerminalProgress::layer_progress(const Descriptor& descriptor,
+void TerminalProgress::layer_progress(const void* read,
+                                      const Descriptor& descriptor,
                                       std::int64_t bytes_read) {
-  // A layer read to its end erases the line, so that what a command
-  // prints after its reads starts on a clean line. The next layer draws
-  // it again.
+  std::lock_guard lock(mutex_);
+  // A layer read to its end leaves the line, so that what a command prints
+  // after its reads starts on a clean line.
   if (bytes_read >= descriptor.size) {
-    clear();
+    reads_.erase(read);
+    if (reads_.empty()) {
+      clear_locked();
+    }
     return;
   }
+  Read& entry = reads_[read];
+  if (entry.digest.empty()) {
+    entry.digest = std::string(descriptor.digest.algorithm_name()) + ":" +
+                   descriptor.digest.encoded().substr(0, 12);
+    entry.size = descriptor.size;
+  }
+  entry.bytes_read = bytes_read;
   auto now = std::chrono::steady_clock::now();
   if (drawn_ && now - last_draw_ < redraw_interval) {
     return;
   }
   last_draw_ = now;
+  draw();
+}
+
+void TerminalProgress::layer_closed(const void* read) {
+  std::lock_guard lock(mutex_);
+  if (reads_.erase(read) > 0 && reads_.empty()) {
+    clear_locked();
+  }
+}
+
+void TerminalProgress::draw() {
+  std::int64_t read_total = 0;
+  std::int64_t size_total = 0;
+  for (const auto& [token, entry] : reads_) {
+    read_total += entry.bytes_read;
+    size_total += entry.size;
+  }
   drawn_ = true;
   clear_line();
-  std::fprintf(stderr, "ocicap: reading %s:%.12s: %.1f of %.1f MiB",
-               std::string(descriptor.digest.algorithm_name()).c_str(),
-               descriptor.digest.encoded().c_str(), bytes_read / mebibyte,
-               descriptor.size / mebibyte);
+  if (reads_.size() == 1) {
+    std::fprintf(stderr, "ocicap: reading %s: %.1f of %.1f MiB",
+                 reads_.begin()->second.digest.c_str(), read_total / mebibyte,
+                 size_total / mebibyte);
+  } else {
+    std::fprintf(stderr, "ocicap: reading %zu layers: %.1f of %.1f MiB",
+                 reads_.size(), read_total / mebibyte, size_total / mebibyte);
+  }
   std::fflush(stderr);
 }
 

@@ -4,15 +4,20 @@
 #include "ocicap/layer.hpp"
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 
 namespace ocicap::cli {
 
-// One line, "ocicap: reading sha256:0123456789ab: 120.5 of 452.0 MiB",
-// redrawn at most ten times a second while a layer is read, and erased
-// once the layer's blob has been read to its end, by an error or warning,
-// and when the object is destroyed. Installs itself with
-// set_read_progress().
+// One line, "ocicap: reading sha256:0123456789ab: 120.5 of 452.0 MiB", or
+// "ocicap: reading 2 layers: 80.0 of 300.0 MiB" while several layers are
+// read at once, redrawn at most ten times a second. It is erased once no
+// layer is being read, by an error or warning, and when the object is
+// destroyed. Installs itself with set_read_progress(). Safe to call from
+// several reading threads.
 class TerminalProgress : public ReadProgress {
 public:
   TerminalProgress();
@@ -20,13 +25,26 @@ public:
   TerminalProgress& operator=(const TerminalProgress&) = delete;
   ~TerminalProgress() override;
 
-  void layer_progress(const Descriptor& descriptor,
+  void layer_progress(const void* read, const Descriptor& descriptor,
                       std::int64_t bytes_read) override;
+  void layer_closed(const void* read) override;
 
   // Erases the line if it is drawn.
   void clear();
 
 private:
+  struct Read {
+    std::string digest;
+    std::int64_t bytes_read = 0;
+    std::int64_t size = 0;
+  };
+
+  void draw();
+  void clear_locked();
+
+  std::mutex mutex_;
+  // Guarded by `mutex_`: the reads not yet at their blob's end.
+  std::map<const void*, Read> reads_;
   std::chrono::steady_clock::time_point last_draw_;
   bool drawn_ = false;
 };

@@ -54,20 +54,37 @@ LayerReader::LayerReader(const ImageLayout& layout, const ImageLayer& layer)
   std::unique_ptr<archive, int (*)(archive*)> owner(tar_, &archive_read_free);
   archive_read_support_format_tar(tar_);
   archive_read_support_format_empty(tar_);
-  if (archive_read_open(tar_, this, nullptr, &read_uncompressed, nullptr) !=
-      ARCHIVE_OK) {
-    throw_archive_error(tar_, "cannot open the tar stream of");
+  try {
+    if (archive_read_open(tar_, this, nullptr, &read_uncompressed,
+                          nullptr) != ARCHIVE_OK) {
+      throw_archive_error(tar_, "cannot open the tar stream of");
+    }
+  } catch (...) {
+    // Opening reads the first chunk, which reports progress.
+    if (progress_ != nullptr) {
+      progress_->layer_closed(this);
+    }
+    throw;
   }
   owner.release();
 }
 
-LayerReader::~LayerReader() { archive_read_free(tar_); }
+LayerReader::~LayerReader() {
+  archive_read_free(tar_);
+  if (progress_ != nullptr) {
+    progress_->layer_closed(this);
+  }
+}
 
 std::int64_t LayerReader::compressed_bytes_read() const {
   return stream_->compressed_bytes_read();
 }
 
 std::string_view LayerReader::decompress() {
+  if (stop_ != nullptr && stop_->load(std::memory_order_relaxed)) {
+    stopped_ = true;
+    throw Error(label_ + ": the read was stopped");
+  }
   std::string_view data =
       add_context(label_, [&] { return stream_->next(); });
   if (!diff_id_is_digest_) {
@@ -79,7 +96,7 @@ std::string_view LayerReader::decompress() {
 
 void LayerReader::report_progress() {
   if (progress_ != nullptr) {
-    progress_->layer_progress(layer_.descriptor,
+    progress_->layer_progress(this, layer_.descriptor,
                               stream_->compressed_bytes_read());
   }
 }
@@ -116,6 +133,10 @@ void LayerReader::throw_after_digest_check(const std::string& message) {
 
 void LayerReader::throw_archive_error(archive* which,
                                       const std::string& action) {
+  if (stopped_) {
+    // Nobody reads this outcome, so the digest check is not worth its cost.
+    throw Error(label_ + ": the read was stopped");
+  }
   if (callback_error_) {
     throw_after_digest_check(callback_error_->what());
   }

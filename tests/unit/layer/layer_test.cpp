@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <archive_entry.h>
+#include <atomic>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <functional>
@@ -500,10 +501,19 @@ TEST_SUITE("LayerReader") {
     struct Recorder : ocicap::ReadProgress {
       std::int64_t last = 0;
       std::size_t calls = 0;
-      void layer_progress(const Descriptor&, std::int64_t bytes) override {
+      const void* read = nullptr;
+      std::size_t closed = 0;
+      void layer_progress(const void* token, const Descriptor&,
+                          std::int64_t bytes) override {
         CHECK(bytes >= last);
+        CHECK((read == nullptr || read == token));
+        read = token;
         last = bytes;
         ++calls;
+      }
+      void layer_closed(const void* token) override {
+        CHECK(token == read);
+        ++closed;
       }
     };
     TempDirectory directory;
@@ -516,6 +526,28 @@ TEST_SUITE("LayerReader") {
     ocicap::set_read_progress(nullptr);
     CHECK(recorder.calls > 0);
     CHECK(recorder.last == layer.descriptor.size);
+    CHECK(recorder.closed == 1);
+  }
+
+  TEST_CASE("stops a read once its stop flag is set") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    ImageLayer layer =
+        ocicap::test::write_layer(layout, sample_entries(), Compression::gzip);
+    std::atomic<bool> stop{false};
+    LayerReader reader(layout, layer);
+    reader.set_stop_flag(&stop);
+    REQUIRE(reader.next());
+    stop = true;
+    std::string message = error_of([&] {
+      while (reader.next()) {
+      }
+    });
+    CAPTURE(message);
+    // A stopped read ends without the digest check, whose failure would
+    // otherwise be named first.
+    CHECK(message.find("the read was stopped") != std::string::npos);
+    CHECK(message.find("digest") == std::string::npos);
   }
 
   TEST_CASE("names a wrong diff ID") {
