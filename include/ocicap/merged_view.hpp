@@ -4,16 +4,19 @@
 //
 // Nothing here unpacks the image. PathResolver reads layers top down and
 // stops at the first layer that decides every requested path. scan_xattr()
-// and scan_paths() read all layers bottom up but keep only the entries they
-// look for. Memory grows with the number of requested paths or matches
-// (and, for PathResolver, the hard-link entries of the layers it reads),
-// not with the image.
+// and scan_paths() read all layers and merge them bottom up but keep only
+// the entries they look for. Both read several layers at once, one per
+// core. Memory grows with the number of requested paths or matches (and,
+// for PathResolver, the hard-link entries of the layers it reads), not
+// with the image; the scans keep each layer's entry list in a temporary
+// file until the layers below it are merged.
 #pragma once
 
 #include "ocicap/file.hpp"
 #include "ocicap/image_layout.hpp"
 #include "ocicap/layer.hpp"
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -56,6 +59,8 @@ struct ReadObserver {
                           std::int64_t compressed_bytes, double seconds) = 0;
 };
 
+struct LayerFindings;
+
 class PathResolver {
 public:
   // `paths` are canonical (normalize_image_path). Content is kept for the
@@ -65,6 +70,9 @@ public:
                std::vector<std::string> content_paths = {});
 
   void set_observer(ReadObserver* observer) { observer_ = observer; }
+
+  // Sets how many layers are read at once; the default is one per core.
+  void set_parallel_reads(std::size_t count) { parallel_ = count; }
 
   // Reads layers from the top until every path is decided. A path that no
   // layer mentions ends absent.
@@ -79,7 +87,11 @@ public:
   std::vector<std::string> hard_link_names(const std::string& path) const;
 
 private:
-  void read_layer(std::size_t layer);
+  // Reads one layer on a worker thread; touches no member but reads
+  // `layout_`, `layers_`, `states_` and `wants_content_`.
+  LayerFindings read_layer(std::size_t layer,
+                           const std::atomic<bool>& stop) const;
+  void apply_layer(std::size_t layer, LayerFindings findings);
   void resolve_hard_links(std::size_t layer);
   bool all_decided() const;
 
@@ -91,6 +103,7 @@ private:
   std::map<std::size_t, std::vector<std::pair<std::string, std::string>>>
       hard_links_;
   ReadObserver* observer_ = nullptr;
+  std::size_t parallel_;
 };
 
 // One file of the merged view and the value of the attribute scanned for.
@@ -102,11 +115,13 @@ struct XattrMatch {
 
 // Returns every non-directory of the merged view that carries extended
 // attribute `name`, sorted by path. Hard links to such a file in the same
-// layer are included under their own names.
+// layer are included under their own names. `parallel_reads` layers are
+// read at once; 0 means one per core.
 std::vector<XattrMatch> scan_xattr(const ImageLayout& layout,
                                    const std::vector<ImageLayer>& layers,
                                    const std::string& name,
-                                   ReadObserver* observer = nullptr);
+                                   ReadObserver* observer = nullptr,
+                                   std::size_t parallel_reads = 0);
 
 // One non-directory of the merged view whose path a scan selected.
 struct PathMatch {
@@ -118,10 +133,10 @@ struct PathMatch {
 };
 
 // Returns every non-directory of the merged view whose canonical path
-// `select` accepts, sorted by path.
+// `select` accepts, sorted by path. `parallel_reads` as for scan_xattr().
 std::vector<PathMatch>
 scan_paths(const ImageLayout& layout, const std::vector<ImageLayer>& layers,
            const std::function<bool(const std::string&)>& select,
-           ReadObserver* observer = nullptr);
+           ReadObserver* observer = nullptr, std::size_t parallel_reads = 0);
 
 } // namespace ocicap

@@ -1,13 +1,21 @@
-// Bottom-up scans of the merged view: every layer is read, lowest first,
-// and only the entries a scan looks for are kept. Whiteouts and opaque
+// Bottom-up scans of the merged view: every layer is read, several at
+// once, and merged lowest first; only the entries a scan looks for are
+// kept. Whiteouts and opaque
 // markers of a layer delete what lower layers contributed. An entry of the
 // layer replaces lower entries at the same path, and a non-directory also
 // hides everything below its path.
 #include "ocicap/merged_view.hpp"
 
 #include "layer_label.hpp"
+#include "ordered_reads.hpp"
 #include "ocicap/error.hpp"
 #include "ocicap/image_path.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <unistd.h>
 
 namespace ocicap {
 namespace {
@@ -81,32 +89,170 @@ private:
   std::map<std::string, Match> added_;
 };
 
-using EntryVisitor = std::function<void(std::size_t layer, const TarEntry&,
-                                        const std::string& path)>;
+// One entry of a layer, reduced to what the scans use.
+struct ScannedEntry {
+  std::string path;
+  EntryType type = EntryType::regular;
+  std::string link_target;
+  // The value of the attribute a scan looks for, when the entry has it.
+  bool has_attribute = false;
+  std::string attribute;
+};
 
-// Reads every layer bottom up, calling `visit` for each entry and
-// `end_layer` after each layer.
-void read_bottom_up(const ImageLayout& layout,
-                    const std::vector<ImageLayer>& layers,
-                    ReadObserver* observer, const EntryVisitor& visit,
-                    const std::function<void()>& end_layer) {
-  for (std::size_t layer = 0; layer < layers.size(); ++layer) {
-    Clock::time_point start = Clock::now();
-    LayerReader reader(layout, layers[layer]);
-    add_context(layer_label(layers[layer].descriptor), [&] {
-      while (reader.next()) {
-        const TarEntry& entry = reader.entry();
-        visit(layer, entry, normalize_image_path(entry.name()));
-      }
-      reader.finish();
-    });
-    end_layer();
-    if (observer != nullptr) {
-      observer->layer_read(layer, layers.size(), layers[layer].descriptor,
-                           reader.compressed_bytes_read(),
-                           seconds_since(start));
+// The entries of one layer in a temporary file, written by the thread that
+// reads the layer and replayed on the thread that merges. A file, not a
+// vector, because a layer may have millions of entries: memory then stays
+// within the buffer whatever the number of files.
+class EntryLog {
+public:
+  EntryLog() : fd_(create_spool_file()) {}
+
+  void append(const ScannedEntry& entry) {
+    put_number(static_cast<std::uint32_t>(entry.type));
+    put_number(entry.has_attribute ? 1 : 0);
+    put_text(entry.path);
+    put_text(entry.link_target);
+    put_text(entry.attribute);
+    if (buffer_.size() >= buffer_size) {
+      flush();
     }
   }
+
+  void flush() {
+    write_fully(fd_.get(), buffer_, "a temporary file");
+    buffer_.clear();
+  }
+
+  // Calls `visit` for each entry, in the order they were appended.
+  void replay(const std::function<void(const ScannedEntry&)>& visit) {
+    flush();
+    if (::lseek(fd_.get(), 0, SEEK_SET) != 0) {
+      throw_errno("cannot rewind a temporary file", errno);
+    }
+    ScannedEntry entry;
+    while (fetch(1)) {
+      entry.type = static_cast<EntryType>(take_number());
+      entry.has_attribute = take_number() != 0;
+      take_text(entry.path);
+      take_text(entry.link_target);
+      take_text(entry.attribute);
+      visit(entry);
+    }
+  }
+
+private:
+  static constexpr std::size_t buffer_size = 256 << 10;
+
+  void put_number(std::uint32_t number) {
+    buffer_.append(reinterpret_cast<const char*>(&number), sizeof number);
+  }
+  void put_text(const std::string& text) {
+    put_number(static_cast<std::uint32_t>(text.size()));
+    buffer_.append(text);
+  }
+
+  // Makes at least `count` unread bytes available; false at a clean end.
+  bool fetch(std::size_t count) {
+    if (buffer_.size() - offset_ >= count) {
+      return true;
+    }
+    buffer_.erase(0, offset_);
+    offset_ = 0;
+    std::vector<char> chunk(std::max(buffer_size, count));
+    while (buffer_.size() < count) {
+      std::size_t n =
+          read_fully(fd_.get(), chunk.data(), chunk.size(), "a temporary file");
+      if (n == 0) {
+        if (!buffer_.empty()) {
+          throw Error("internal error: a temporary entry list is truncated");
+        }
+        return false;
+      }
+      buffer_.append(chunk.data(), n);
+    }
+    return true;
+  }
+  std::uint32_t take_number() {
+    std::uint32_t number;
+    if (!fetch(sizeof number)) {
+      throw Error("internal error: a temporary entry list is truncated");
+    }
+    std::memcpy(&number, buffer_.data() + offset_, sizeof number);
+    offset_ += sizeof number;
+    return number;
+  }
+  void take_text(std::string& text) {
+    std::uint32_t size = take_number();
+    if (size > 0 && !fetch(size)) {
+      throw Error("internal error: a temporary entry list is truncated");
+    }
+    text.assign(buffer_, offset_, size);
+    offset_ += size;
+  }
+
+  FileDescriptor fd_;
+  std::string buffer_;
+  std::size_t offset_ = 0;
+};
+
+using EntryVisitor =
+    std::function<void(std::size_t layer, const ScannedEntry& entry)>;
+
+// Reads every layer, several at once, into entry logs, and replays the
+// logs bottom up, calling `visit` for each entry and `end_layer` after
+// each layer. `attribute` names the extended attribute copied into the
+// entries, if any.
+void read_bottom_up(const ImageLayout& layout,
+                    const std::vector<ImageLayer>& layers,
+                    const std::string& attribute, std::size_t parallel,
+                    ReadObserver* observer, const EntryVisitor& visit,
+                    const std::function<void()>& end_layer) {
+  struct LayerLog {
+    std::unique_ptr<EntryLog> entries;
+    std::int64_t compressed_bytes = 0;
+    double seconds = 0;
+  };
+  std::vector<LayerLog> logs(layers.size());
+  read_in_order(
+      layers.size(), parallel == 0 ? parallel_layer_reads() : parallel,
+      [&](std::size_t layer, const std::atomic<bool>& stop) {
+        Clock::time_point start = Clock::now();
+        auto log = std::make_unique<EntryLog>();
+        LayerReader reader(layout, layers[layer]);
+        reader.set_stop_flag(&stop);
+        add_context(layer_label(layers[layer].descriptor), [&] {
+          ScannedEntry scanned;
+          while (reader.next()) {
+            const TarEntry& entry = reader.entry();
+            scanned.path = normalize_image_path(entry.name());
+            scanned.type = entry.type();
+            scanned.link_target = entry.link_target();
+            std::optional<std::string> value;
+            if (!attribute.empty()) {
+              value = entry.xattr(attribute);
+            }
+            scanned.has_attribute = value.has_value();
+            scanned.attribute = value ? std::move(*value) : std::string();
+            log->append(scanned);
+          }
+          reader.finish();
+        });
+        logs[layer] = {std::move(log), reader.compressed_bytes_read(),
+                       seconds_since(start)};
+      },
+      [&](std::size_t layer) {
+        logs[layer].entries->replay(
+            [&](const ScannedEntry& entry) { visit(layer, entry); });
+        logs[layer].entries.reset();
+        end_layer();
+        if (observer != nullptr) {
+          observer->layer_read(layer, layers.size(),
+                               layers[layer].descriptor,
+                               logs[layer].compressed_bytes,
+                               logs[layer].seconds);
+        }
+        return true;
+      });
 }
 
 } // namespace
@@ -114,26 +260,26 @@ void read_bottom_up(const ImageLayout& layout,
 std::vector<XattrMatch> scan_xattr(const ImageLayout& layout,
                                    const std::vector<ImageLayer>& layers,
                                    const std::string& name,
-                                   ReadObserver* observer) {
+                                   ReadObserver* observer,
+                                   std::size_t parallel_reads) {
   MergedFindings<XattrMatch> findings;
-  auto visit = [&](std::size_t layer, const TarEntry& entry,
-                   const std::string& path) {
-    if (!findings.apply(path, entry.type())) {
+  auto visit = [&](std::size_t layer, const ScannedEntry& entry) {
+    const std::string& path = entry.path;
+    if (!findings.apply(path, entry.type)) {
       return;
     }
-    if (entry.type() == EntryType::hardlink) {
-      std::string target = normalize_image_path(entry.link_target());
+    if (entry.type == EntryType::hardlink) {
+      std::string target = normalize_image_path(entry.link_target);
       if (const XattrMatch* source = findings.find_added(target)) {
         findings.add(path, XattrMatch{path, source->value, layer});
       }
       return;
     }
-    std::optional<std::string> value = entry.xattr(name);
-    if (value && entry.type() != EntryType::directory) {
-      findings.add(path, XattrMatch{path, *value, layer});
+    if (entry.has_attribute && entry.type != EntryType::directory) {
+      findings.add(path, XattrMatch{path, entry.attribute, layer});
     }
   };
-  read_bottom_up(layout, layers, observer, visit,
+  read_bottom_up(layout, layers, name, parallel_reads, observer, visit,
                  [&] { findings.end_layer(); });
   return findings.take();
 }
@@ -141,17 +287,17 @@ std::vector<XattrMatch> scan_xattr(const ImageLayout& layout,
 std::vector<PathMatch>
 scan_paths(const ImageLayout& layout, const std::vector<ImageLayer>& layers,
            const std::function<bool(const std::string&)>& select,
-           ReadObserver* observer) {
+           ReadObserver* observer, std::size_t parallel_reads) {
   MergedFindings<PathMatch> findings;
-  auto visit = [&](std::size_t layer, const TarEntry& entry,
-                   const std::string& path) {
-    if (findings.apply(path, entry.type()) &&
-        entry.type() != EntryType::directory && select(path)) {
-      findings.add(path, PathMatch{path, entry.type(), entry.link_target(),
-                                   layer});
+  auto visit = [&](std::size_t layer, const ScannedEntry& entry) {
+    const std::string& path = entry.path;
+    if (findings.apply(path, entry.type) &&
+        entry.type != EntryType::directory && select(path)) {
+      findings.add(path,
+                   PathMatch{path, entry.type, entry.link_target, layer});
     }
   };
-  read_bottom_up(layout, layers, observer, visit,
+  read_bottom_up(layout, layers, "", parallel_reads, observer, visit,
                  [&] { findings.end_layer(); });
   return findings.take();
 }

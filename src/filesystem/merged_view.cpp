@@ -1,6 +1,7 @@
 #include "ocicap/merged_view.hpp"
 
 #include "layer_label.hpp"
+#include "ordered_reads.hpp"
 #include "ocicap/error.hpp"
 #include "ocicap/image_path.hpp"
 
@@ -8,7 +9,6 @@
 #include <set>
 
 namespace ocicap {
-namespace {
 
 // What one layer says about the watched paths.
 struct LayerFindings {
@@ -19,7 +19,14 @@ struct LayerFindings {
   // Watched paths with some entry of the layer, a whiteout included, below
   // them, so the layer contains a directory there even without its entry.
   std::set<std::string> implied_directories;
+  // Each hard-link entry's name and target, canonical.
+  std::vector<std::pair<std::string, std::string>> hard_links;
+  std::int64_t compressed_bytes = 0;
+  double seconds = 0;
 };
+
+namespace {
+
 
 std::shared_ptr<FileDescriptor> spool_content(LayerReader& reader) {
   auto content = std::make_shared<FileDescriptor>(create_spool_file());
@@ -97,7 +104,8 @@ PathResolver::PathResolver(const ImageLayout& layout,
                            std::vector<ImageLayer> layers,
                            std::vector<std::string> paths,
                            std::vector<std::string> content_paths)
-    : layout_(layout), layers_(std::move(layers)) {
+    : layout_(layout), layers_(std::move(layers)),
+      parallel_(parallel_layer_reads()) {
   // Every ancestor is watched as well: its entry gives the parent
   // directory's metadata, and a non-directory there hides the path.
   for (const std::string& path : paths) {
@@ -155,13 +163,27 @@ bool PathResolver::all_decided() const {
 }
 
 void PathResolver::run() {
-  for (std::size_t layer = layers_.size(); layer-- > 0;) {
-    if (all_decided()) {
-      return;
-    }
-    add_context(layer_label(layers_[layer].descriptor),
-                [&] { read_layer(layer); });
-  }
+  // Layers are read top down, several at once; their findings are applied
+  // strictly top down, and reading stops once every path is decided. A
+  // layer read ahead of need is dropped, whatever its outcome.
+  std::size_t count = all_decided() ? 0 : layers_.size();
+  std::vector<LayerFindings> findings(count);
+  auto layer_at = [&](std::size_t index) { return count - 1 - index; };
+  read_in_order(
+      count, parallel_,
+      [&](std::size_t index, const std::atomic<bool>& stop) {
+        std::size_t layer = layer_at(index);
+        findings[index] =
+            add_context(layer_label(layers_[layer].descriptor),
+                        [&] { return read_layer(layer, stop); });
+      },
+      [&](std::size_t index) {
+        std::size_t layer = layer_at(index);
+        add_context(layer_label(layers_[layer].descriptor), [&] {
+          apply_layer(layer, std::move(findings[index]));
+        });
+        return !all_decided();
+      });
   for (auto& [path, state] : states_) {
     if (state.status == PathState::Status::undecided && state.implied) {
       keep_implied_directory(state);
@@ -172,10 +194,11 @@ void PathResolver::run() {
   }
 }
 
-void PathResolver::read_layer(std::size_t layer) {
+LayerFindings PathResolver::read_layer(std::size_t layer,
+                                       const std::atomic<bool>& stop) const {
   Clock::time_point start = Clock::now();
-  const Descriptor& descriptor = layers_[layer].descriptor;
   LayerReader reader(layout_, layers_[layer]);
+  reader.set_stop_flag(&stop);
   LayerFindings findings;
   while (reader.next()) {
     std::string path = normalize_image_path(reader.entry().name());
@@ -186,7 +209,7 @@ void PathResolver::read_layer(std::size_t layer) {
       }
     }
     if (reader.entry().type() == EntryType::hardlink) {
-      hard_links_[layer].emplace_back(
+      findings.hard_links.emplace_back(
           path, normalize_image_path(reader.entry().link_target()));
     }
     if (whiteout.kind == WhiteoutKind::whiteout &&
@@ -205,7 +228,16 @@ void PathResolver::read_layer(std::size_t layer) {
     }
   }
   reader.finish();
+  findings.compressed_bytes = reader.compressed_bytes_read();
+  findings.seconds = seconds_since(start);
+  return findings;
+}
 
+void PathResolver::apply_layer(std::size_t layer, LayerFindings findings) {
+  const Descriptor& descriptor = layers_[layer].descriptor;
+  if (!findings.hard_links.empty()) {
+    hard_links_[layer] = std::move(findings.hard_links);
+  }
   std::string label = layer_label(descriptor);
   bool has_hard_links = false;
   for (auto& [path, state] : states_) {
@@ -240,8 +272,7 @@ void PathResolver::read_layer(std::size_t layer) {
   }
   if (observer_ != nullptr) {
     observer_->layer_read(layer, layers_.size(), descriptor,
-                          reader.compressed_bytes_read(),
-                          seconds_since(start));
+                          findings.compressed_bytes, findings.seconds);
   }
 }
 

@@ -477,6 +477,98 @@ TEST_SUITE("PathResolver") {
     CAPTURE(message);
     CHECK(message.starts_with(stack.label(0)));
   }
+
+  TEST_CASE("drops a lower layer read ahead of need") {
+    // Reads run ahead of the layer that decides the path; a lower layer
+    // that turns out not to be needed must not fail the run, even when it
+    // is corrupt.
+    for (std::size_t parallel : {1, 2, 3}) {
+      CAPTURE(parallel);
+      LayerStack stack;
+      stack.add(usr_bin({file_entry("usr/bin/x", "bottom")}));
+      stack.add(usr_bin({file_entry("usr/bin/y", "middle")}));
+      stack.add(usr_bin({file_entry("usr/bin/x", "top")}));
+      ocicap::test::write_file(
+          stack.layout.blob_path(stack.layers[0].descriptor.digest),
+          "not gzip");
+      RecordingObserver observer;
+      PathResolver resolver(stack.layout, stack.layers, {"usr/bin/x"},
+                            {"usr/bin/x"});
+      resolver.set_observer(&observer);
+      resolver.set_parallel_reads(parallel);
+      REQUIRE_NOTHROW(resolver.run());
+      const PathState& state = resolver.state("usr/bin/x");
+      REQUIRE(state.status == Status::found);
+      CHECK(state.layer == 2);
+      CHECK(content_of(state) == "top");
+      REQUIRE(observer.reads.size() == 1);
+      CHECK(observer.reads[0].layer == 2);
+    }
+  }
+
+  TEST_CASE("names the highest corrupt layer when reads run at once") {
+    LayerStack stack;
+    stack.add(usr_bin({file_entry("usr/bin/x", "bottom")}));
+    stack.add(usr_bin({file_entry("usr/bin/y", "middle")}));
+    stack.add(usr_bin({file_entry("usr/bin/z", "top")}));
+    for (std::size_t layer : {0, 1}) {
+      ocicap::test::write_file(
+          stack.layout.blob_path(stack.layers[layer].descriptor.digest),
+          "not gzip");
+    }
+    PathResolver resolver(stack.layout, stack.layers, {"usr/bin/x"});
+    resolver.set_parallel_reads(3);
+    std::string message;
+    try {
+      resolver.run();
+    } catch (const Error& error) {
+      message = error.what();
+    }
+    CAPTURE(message);
+    CHECK(message.starts_with(stack.label(1)));
+  }
+
+  TEST_CASE("decides the same read serially and at once") {
+    LayerStack stack;
+    stack.add(usr_bin({file_entry("usr/bin/a", "a0"),
+                       file_entry("usr/bin/b", "b0"),
+                       file_entry("usr/bin/c", "c0"), directory_entry("opt"),
+                       file_entry("opt/d", "d0")}));
+    stack.add(usr_bin({marker_entry("usr/bin/.wh.a"),
+                       file_entry("usr/bin/b", "b1")}));
+    stack.add({marker_entry("opt/.wh..wh..opq"), file_entry("opt/e", "e2"),
+               hardlink_entry("usr/bin/f", "usr/bin/b")});
+    stack.add({file_entry("usr/bin/c", "c3")});
+    std::vector<std::string> paths = {"usr/bin/a", "usr/bin/b", "usr/bin/c",
+                                      "opt/d",     "opt/e",     "usr/bin/g"};
+    auto describe = [&](std::size_t parallel) {
+      PathResolver resolver(stack.layout, stack.layers, paths, paths);
+      resolver.set_parallel_reads(parallel);
+      resolver.run();
+      std::vector<std::string> lines;
+      for (const std::string& path : paths) {
+        const PathState& state = resolver.state(path);
+        std::string line = path + " " +
+                           std::to_string(static_cast<int>(state.status)) +
+                           " " + std::to_string(state.layer) + " " +
+                           state.reason;
+        if (state.status == Status::found) {
+          line += " " + content_of(state);
+        }
+        lines.push_back(line);
+      }
+      return lines;
+    };
+    std::vector<std::string> serial = describe(1);
+    CHECK(serial[0].find("whiteout") != std::string::npos);
+    CHECK(serial[1].ends_with("b1"));
+    CHECK(serial[2].ends_with("c3"));
+    CHECK(serial[3].find("opaque") != std::string::npos);
+    CHECK(serial[4].ends_with("e2"));
+    CHECK(serial[5].find("no layer contains it") != std::string::npos);
+    CHECK(describe(2) == serial);
+    CHECK(describe(4) == serial);
+  }
 }
 
 TEST_SUITE("ScanXattr") {
@@ -640,6 +732,83 @@ TEST_SUITE("ScanXattr") {
     CHECK(observer.reads[1].layer_count == 2);
     CHECK(observer.reads[0].compressed_bytes ==
           stack.layers[0].descriptor.size);
+  }
+
+  TEST_CASE("merges the same read serially and at once") {
+    // Long names and many entries make each layer's entry list span
+    // several buffers of its temporary file.
+    LayerStack stack;
+    std::string long_name(120, 'n');
+    std::vector<EntrySpec> bottom = {directory_entry("many")};
+    for (int i = 0; i < 3000; ++i) {
+      std::string value =
+          std::string("\x01\0\0\x02", 4) + std::to_string(i);
+      bottom.push_back(i % 3 == 0
+                           ? capable_file("many/" + long_name + std::to_string(i),
+                                          value)
+                           : file_entry("many/" + long_name + std::to_string(i),
+                                        ""));
+    }
+    stack.add(bottom);
+    stack.add({marker_entry("many/.wh." + long_name + "0"),
+               capable_file("many/" + long_name + "1", "upper"),
+               hardlink_entry("linked", "many/" + long_name + "1")});
+    stack.add({file_entry("many/" + long_name + "3", "")});
+    std::vector<XattrMatch> serial =
+        ocicap::scan_xattr(stack.layout, stack.layers, cap_name, nullptr, 1);
+    // 1000 with the attribute; one deleted, one replaced without it, one
+    // added in the middle layer with a hard link to it.
+    CHECK(serial.size() == 1000 - 2 + 2);
+    auto find = [&](const std::string& path) -> const XattrMatch* {
+      for (const XattrMatch& match : serial) {
+        if (match.path == path) {
+          return &match;
+        }
+      }
+      return nullptr;
+    };
+    REQUIRE(find("many/" + long_name + "1") != nullptr);
+    CHECK(find("many/" + long_name + "1")->value == "upper");
+    REQUIRE(find("linked") != nullptr);
+    CHECK(find("linked")->layer == 1);
+    REQUIRE(find("many/" + long_name + "6") != nullptr);
+    CHECK(find("many/" + long_name + "6")->value ==
+          std::string("\x01\0\0\x02" "6", 5));
+    CHECK(find("many/" + long_name + "0") == nullptr);
+    CHECK(find("many/" + long_name + "3") == nullptr);
+    for (std::size_t parallel : {2, 3}) {
+      CAPTURE(parallel);
+      std::vector<XattrMatch> together = ocicap::scan_xattr(
+          stack.layout, stack.layers, cap_name, nullptr, parallel);
+      REQUIRE(together.size() == serial.size());
+      for (std::size_t i = 0; i < serial.size(); ++i) {
+        CHECK(together[i].path == serial[i].path);
+        CHECK(together[i].value == serial[i].value);
+        CHECK(together[i].layer == serial[i].layer);
+      }
+    }
+  }
+
+  TEST_CASE("names the lowest corrupt layer when reads run at once") {
+    // The scans merge bottom up, so the lowest failing layer is reported,
+    // as in a serial read.
+    LayerStack stack;
+    stack.add(usr_bin({capable_file("usr/bin/x")}));
+    stack.add(usr_bin({capable_file("usr/bin/y")}));
+    stack.add(usr_bin({capable_file("usr/bin/z")}));
+    for (std::size_t layer : {1, 2}) {
+      ocicap::test::write_file(
+          stack.layout.blob_path(stack.layers[layer].descriptor.digest),
+          "not gzip");
+    }
+    std::string message;
+    try {
+      ocicap::scan_xattr(stack.layout, stack.layers, cap_name, nullptr, 3);
+    } catch (const Error& error) {
+      message = error.what();
+    }
+    CAPTURE(message);
+    CHECK(message.starts_with(stack.label(1)));
   }
 
   TEST_CASE("names the layer of an unreadable blob") {

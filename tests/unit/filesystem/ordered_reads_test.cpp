@@ -1,0 +1,181 @@
+#include "filesystem/ordered_reads.hpp"
+
+#include "ocicap/error.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <doctest/doctest.h>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+using ocicap::read_in_order;
+
+namespace {
+
+// Waits until `stop` is set, or gives up after `limit`; returns whether it
+// was set.
+bool wait_for_stop(const std::atomic<bool>& stop,
+                   std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!stop.load()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+} // namespace
+
+TEST_SUITE("read_in_order") {
+  TEST_CASE("takes every result in order") {
+    for (std::size_t parallel : {1, 2, 4}) {
+      CAPTURE(parallel);
+      std::vector<int> results(7, -1);
+      std::vector<std::size_t> taken;
+      read_in_order(
+          results.size(), parallel,
+          [&](std::size_t index, const std::atomic<bool>&) {
+            // Later indexes finish first when reads run at once.
+            std::this_thread::sleep_for(
+                std::chrono::milliseconds(7 - static_cast<int>(index)));
+            results[index] = static_cast<int>(index * index);
+          },
+          [&](std::size_t index) {
+            CHECK(results[index] == static_cast<int>(index * index));
+            taken.push_back(index);
+            return true;
+          });
+      CHECK(taken == std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6});
+    }
+  }
+
+  TEST_CASE("runs reads at once up to the limit") {
+    std::mutex mutex;
+    std::size_t running = 0;
+    std::size_t most = 0;
+    read_in_order(
+        6, 3,
+        [&](std::size_t, const std::atomic<bool>&) {
+          {
+            std::lock_guard lock(mutex);
+            most = std::max(most, ++running);
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          std::lock_guard lock(mutex);
+          --running;
+        },
+        [](std::size_t) { return true; });
+    CHECK(most >= 2);
+    CHECK(most <= 3);
+  }
+
+  TEST_CASE("stops the reads still running when a take says so") {
+    std::atomic<bool> saw_stop{false};
+    std::vector<std::size_t> taken;
+    std::mutex mutex;
+    std::set<std::size_t> started;
+    read_in_order(
+        10, 2,
+        [&](std::size_t index, const std::atomic<bool>& stop) {
+          {
+            std::lock_guard lock(mutex);
+            started.insert(index);
+          }
+          // Every read but the first lasts until it is stopped.
+          if (index > 0 && wait_for_stop(stop, std::chrono::seconds(10)) &&
+              index == 1) {
+            saw_stop = true;
+          }
+        },
+        [&](std::size_t index) {
+          taken.push_back(index);
+          return false;
+        });
+    CHECK(taken == std::vector<std::size_t>{0});
+    // Read 1 ran at the same time as read 0 and learnt that it is not
+    // needed. The worker that read 0 may have started read 2 before the
+    // stop, and nothing started after it.
+    CHECK(saw_stop.load());
+    std::lock_guard lock(mutex);
+    CHECK(started.size() <= 3);
+  }
+
+  TEST_CASE("rethrows an error in the order of the reads") {
+    for (std::size_t parallel : {1, 2}) {
+      CAPTURE(parallel);
+      std::vector<std::size_t> taken;
+      std::string message;
+      try {
+        read_in_order(
+            5, parallel,
+            [&](std::size_t index, const std::atomic<bool>&) {
+              if (index == 2 || index == 3) {
+                throw ocicap::Error("read " + std::to_string(index));
+              }
+            },
+            [&](std::size_t index) {
+              taken.push_back(index);
+              return true;
+            });
+      } catch (const ocicap::Error& error) {
+        message = error.what();
+      }
+      CHECK(message == "read 2");
+      CHECK(taken == std::vector<std::size_t>{0, 1});
+    }
+  }
+
+  TEST_CASE("drops the error of a read that is not taken") {
+    std::vector<std::size_t> taken;
+    CHECK_NOTHROW(read_in_order(
+        3, 2,
+        [&](std::size_t index, const std::atomic<bool>&) {
+          if (index > 0) {
+            throw ocicap::Error("not needed");
+          }
+        },
+        [&](std::size_t index) {
+          taken.push_back(index);
+          return false;
+        }));
+    CHECK(taken == std::vector<std::size_t>{0});
+  }
+
+  TEST_CASE("passes an error of a take through") {
+    CHECK_THROWS_WITH_AS(read_in_order(
+                             4, 2, [](std::size_t, const std::atomic<bool>&) {},
+                             [](std::size_t index) -> bool {
+                               if (index == 1) {
+                                 throw ocicap::Error("take 1");
+                               }
+                               return true;
+                             }),
+                         "take 1", ocicap::Error);
+  }
+
+  TEST_CASE("does nothing for no reads") {
+    bool called = false;
+    read_in_order(
+        0, 2, [&](std::size_t, const std::atomic<bool>&) { called = true; },
+        [&](std::size_t) {
+          called = true;
+          return true;
+        });
+    CHECK_FALSE(called);
+  }
+
+  TEST_CASE("reads one layer per core, at most four") {
+    std::size_t count = ocicap::parallel_layer_reads();
+    CHECK(count >= 1);
+    CHECK(count <= 4);
+    unsigned cores = std::thread::hardware_concurrency();
+    if (cores >= 1 && cores <= 4) {
+      CHECK(count == cores);
+    }
+  }
+}
