@@ -175,6 +175,11 @@ void write_archive(int fd, const std::string& directory,
   } sink{fd, target, std::nullopt};
   std::unique_ptr<archive, ArchiveWriteFree> writer(archive_write_new());
   archive_write_set_format_pax_restricted(writer.get());
+  // libarchive's default block of 10 KiB makes one write(2) per 10 KiB of
+  // a multi-GiB archive. Blocks of copy_buffer_size cut the system calls
+  // 25-fold; with no padding of the last block the bytes are the same.
+  archive_write_set_bytes_per_block(writer.get(),
+                                    static_cast<int>(copy_buffer_size));
   archive_write_set_bytes_in_last_block(writer.get(), 1);
   if (compression == media_type::Compression::gzip) {
     archive_write_add_filter_gzip(writer.get());
