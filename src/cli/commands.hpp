@@ -8,6 +8,7 @@
 #include "ocicap/runtime_advice.hpp"
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -32,7 +33,7 @@ void add_image_argument(CLI::App& command, std::string& image,
                         const std::string& purpose);
 
 // Prints one line per layer read to stderr when verbose, and a total of
-// the layers, bytes and seconds when destroyed.
+// the layers, bytes and wall-clock seconds of reading when destroyed.
 class VerboseObserver : public ReadObserver {
 public:
   ~VerboseObserver() override;
@@ -43,7 +44,8 @@ public:
 private:
   std::size_t layers_read_ = 0;
   std::int64_t bytes_read_ = 0;
-  double seconds_ = 0;
+  std::chrono::steady_clock::time_point first_start_;
+  std::chrono::steady_clock::time_point last_end_;
 };
 
 // Returns a VerboseObserver when `options` ask for one, else null.

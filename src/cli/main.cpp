@@ -8,6 +8,7 @@
 #include "ocicap/error.hpp"
 #include "ocicap/layer.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -29,19 +30,31 @@ void VerboseObserver::layer_read(std::size_t layer, std::size_t layer_count,
                "ocicap: read layer %zu/%zu %s: %lld bytes in %.3f s\n",
                layer + 1, layer_count, descriptor.digest.string().c_str(),
                static_cast<long long>(compressed_bytes), seconds);
+  // Layers are read several at once and their times overlap. The total
+  // is therefore the span from the earliest start to the latest report.
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point now = Clock::now();
+  Clock::time_point start =
+      now - std::chrono::duration_cast<Clock::duration>(
+                std::chrono::duration<double>(seconds));
+  if (layers_read_ == 0 || start < first_start_) {
+    first_start_ = start;
+  }
+  last_end_ = now;
   layers_read_ += 1;
   bytes_read_ += compressed_bytes;
-  seconds_ += seconds;
 }
 
 VerboseObserver::~VerboseObserver() {
   if (layers_read_ == 0) {
     return;
   }
+  double seconds =
+      std::chrono::duration<double>(last_end_ - first_start_).count();
   std::fprintf(stderr,
                "ocicap: read %zu layers: %lld bytes in %.3f s (%.1f MiB/s)\n",
-               layers_read_, static_cast<long long>(bytes_read_), seconds_,
-               seconds_ > 0 ? bytes_read_ / seconds_ / (1024.0 * 1024.0) : 0);
+               layers_read_, static_cast<long long>(bytes_read_), seconds,
+               seconds > 0 ? bytes_read_ / seconds / (1024.0 * 1024.0) : 0);
 }
 
 void print_error(const std::string& message) {

@@ -128,6 +128,35 @@ else
 fi
 
 # ---------------------------------------------------------------------
+echo "# --verbose prints a line per layer and a total"
+
+# Layers are read several at once, so the total is the wall-clock span of
+# the reads, which is at most the sum of the per-layer times.
+if expect_success "get -v" get -v "oci:$image:app"; then
+    assert_eq "get -v prints the same matches" "$expected_after" \
+        "$(sort <<<"$OCICAP_STDOUT")"
+    count=$(layer_count "$image" app)
+    expected_lines=$(manifest_json "$image" app | jq -r --arg count "$count" \
+        '.layers | to_entries[]
+         | "\(.key + 1)/\($count) \(.value.digest): \(.value.size) bytes"')
+    actual_lines=$(grep -E '^ocicap: read layer ' <<<"$OCICAP_STDERR" |
+        sed -E 's/^ocicap: read layer //; s/ in [0-9.]+ s$//')
+    assert_eq "get -v names every layer with its size, bottom first" \
+        "$expected_lines" "$actual_lines"
+    total_bytes=$(manifest_json "$image" app | jq '[.layers[].size] | add')
+    summary=$(grep -E '^ocicap: read [0-9]+ layers: ' <<<"$OCICAP_STDERR")
+    assert_contains "get -v totals the layers and bytes" \
+        "read $count layers: $total_bytes bytes in " "$summary"
+    sum_of_layers=$(grep -oE ' in [0-9.]+ s$' <<<"$OCICAP_STDERR" |
+        awk '{ sum += $2 } END { printf "%.3f", sum }')
+    total_seconds=$(grep -oE 'bytes in [0-9.]+ s' <<<"$summary" |
+        awk '{ print $3 }')
+    assert_command "get -v total is at most the sum of the layer times" \
+        awk -v total="$total_seconds" -v sum="$sum_of_layers" \
+        'BEGIN { exit !(total > 0 && total <= sum + 0.002) }'
+fi
+
+# ---------------------------------------------------------------------
 echo "# on a terminal, output starts on a clean line after the progress"
 
 # script(1) gives ocicap a pseudo-terminal, so the progress line is drawn.
