@@ -8,12 +8,16 @@
 # The suite then runs a second time against a build with AddressSanitizer
 # and UndefinedBehaviorSanitizer in build-asan/ (or $OCICAP_ASAN_BUILD_DIR),
 # without the example that downloads Debian packages. Set OCICAP_ASAN=0 to
-# skip that run. The exit status is 1 when either run fails.
+# skip that run. A third run checks the unit tests and the end-to-end tests
+# that read layers on several threads with ThreadSanitizer, in build-tsan/
+# (or $OCICAP_TSAN_BUILD_DIR); OCICAP_TSAN=0 skips it. The exit status is 1
+# when any run fails.
 set -euo pipefail
 
 source_dir=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${OCICAP_BUILD_DIR:-$source_dir/build}
 asan_build_dir=${OCICAP_ASAN_BUILD_DIR:-$source_dir/build-asan}
+tsan_build_dir=${OCICAP_TSAN_BUILD_DIR:-$source_dir/build-tsan}
 
 "$source_dir/scripts/install-deps.sh" test
 "$source_dir/scripts/build.sh"
@@ -31,5 +35,17 @@ if [[ ${OCICAP_ASAN:-1} != 0 ]]; then
         UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
         ctest --test-dir "$asan_build_dir" --output-on-failure \
         --timeout 1200 --label-exclude example "$@" || status=1
+fi
+if [[ ${OCICAP_TSAN:-1} != 0 ]]; then
+    # Layers are read on several threads at once. ThreadSanitizer checks
+    # the unit tests and the end-to-end tests that read layers in parallel.
+    echo "test: the layer-reading tests with ThreadSanitizer"
+    OCICAP_BUILD_DIR=$tsan_build_dir "$source_dir/scripts/build.sh" \
+        -DOCICAP_TSAN=ON
+    TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:exitcode=66} \
+        ctest --test-dir "$tsan_build_dir" --output-on-failure \
+        --timeout 1200 \
+        -R '^(unit|e2e\.(set_get|get_all|whiteouts|hardlinks|patterns|follow))$' \
+        "$@" || status=1
 fi
 exit $status
