@@ -1,6 +1,6 @@
-// Bottom-up scans of the merged view: every layer is read, several at
-// once, and merged lowest first; only the entries a scan looks for are
-// kept. Whiteouts and opaque
+// Bottom-up scans of the merged view. Every layer is read, several at
+// once, and the layers are merged lowest first. Only the entries a scan
+// looks for are kept. Whiteouts and opaque
 // markers of a layer delete what lower layers contributed. An entry of the
 // layer replaces lower entries at the same path, and a non-directory also
 // hides everything below its path.
@@ -12,6 +12,7 @@
 #include "ocicap/image_path.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -99,36 +100,48 @@ struct ScannedEntry {
   std::string attribute;
 };
 
-// The entries of one layer in a temporary file, written by the thread that
-// reads the layer and replayed on the thread that merges. A file, not a
-// vector, because a layer may have millions of entries: memory then stays
-// within the buffer whatever the number of files.
+// The entries of one layer, written by the thread that reads the layer and
+// replayed on the thread that merges. They stay in memory while all logs
+// together use less than `memory_budget`, so a small image needs no
+// temporary directory. Beyond that a log moves to a temporary file, because
+// a layer may have millions of entries and memory must stay bounded.
 class EntryLog {
 public:
-  EntryLog() : fd_(create_spool_file()) {}
+  EntryLog() = default;
+  EntryLog(const EntryLog&) = delete;
+  EntryLog& operator=(const EntryLog&) = delete;
+  ~EntryLog() { memory_in_use -= counted_; }
 
   void append(const ScannedEntry& entry) {
+    std::size_t before = buffer_.size();
     put_number(static_cast<std::uint32_t>(entry.type));
     put_number(entry.has_attribute ? 1 : 0);
     put_text(entry.path);
     put_text(entry.link_target);
     put_text(entry.attribute);
-    if (buffer_.size() >= buffer_size) {
+    if (file_) {
+      if (buffer_.size() >= buffer_size) {
+        flush();
+      }
+      return;
+    }
+    std::size_t added = buffer_.size() - before;
+    counted_ += added;
+    if (memory_in_use.fetch_add(added) + added > memory_budget) {
+      file_.emplace(create_spool_file());
       flush();
     }
   }
 
-  void flush() {
-    write_fully(fd_.get(), buffer_, "a temporary file");
-    buffer_.clear();
-  }
-
   // Calls `visit` for each entry, in the order they were appended.
   void replay(const std::function<void(const ScannedEntry&)>& visit) {
-    flush();
-    if (::lseek(fd_.get(), 0, SEEK_SET) != 0) {
-      throw_errno("cannot rewind a temporary file", errno);
+    if (file_) {
+      flush();
+      if (::lseek(file_->get(), 0, SEEK_SET) != 0) {
+        throw_errno("cannot rewind a temporary file", errno);
+      }
     }
+    offset_ = 0;
     ScannedEntry entry;
     while (fetch(1)) {
       entry.type = static_cast<EntryType>(take_number());
@@ -142,6 +155,16 @@ public:
 
 private:
   static constexpr std::size_t buffer_size = 256 << 10;
+  static constexpr std::size_t memory_budget = 8 << 20;
+  // Bytes that all logs of the process keep in memory.
+  inline static std::atomic<std::size_t> memory_in_use{0};
+
+  void flush() {
+    write_fully(file_->get(), buffer_, "a temporary file");
+    buffer_.clear();
+    memory_in_use -= counted_;
+    counted_ = 0;
+  }
 
   void put_number(std::uint32_t number) {
     buffer_.append(reinterpret_cast<const char*>(&number), sizeof number);
@@ -151,17 +174,24 @@ private:
     buffer_.append(text);
   }
 
-  // Makes at least `count` unread bytes available; false at a clean end.
+  // Makes at least `count` unread bytes available, reading more from the
+  // file if there is one; false at the end of the entries.
   bool fetch(std::size_t count) {
     if (buffer_.size() - offset_ >= count) {
       return true;
+    }
+    if (!file_) {
+      if (offset_ < buffer_.size()) {
+        throw Error("internal error: a temporary entry list is truncated");
+      }
+      return false;
     }
     buffer_.erase(0, offset_);
     offset_ = 0;
     std::vector<char> chunk(std::max(buffer_size, count));
     while (buffer_.size() < count) {
-      std::size_t n =
-          read_fully(fd_.get(), chunk.data(), chunk.size(), "a temporary file");
+      std::size_t n = read_fully(file_->get(), chunk.data(), chunk.size(),
+                                 "a temporary file");
       if (n == 0) {
         if (!buffer_.empty()) {
           throw Error("internal error: a temporary entry list is truncated");
@@ -190,9 +220,11 @@ private:
     offset_ += size;
   }
 
-  FileDescriptor fd_;
+  std::optional<FileDescriptor> file_;
   std::string buffer_;
   std::size_t offset_ = 0;
+  // The part of `buffer_` counted in `memory_in_use`.
+  std::size_t counted_ = 0;
 };
 
 using EntryVisitor =

@@ -735,57 +735,84 @@ TEST_SUITE("ScanXattr") {
   }
 
   TEST_CASE("merges the same read serially and at once") {
-    // Long names and many entries make each layer's entry list span
-    // several buffers of its temporary file.
+    // 45,000 entries with long names make the bottom layer's entry list
+    // about 10 MB, over the memory budget, so it moves to a temporary file
+    // and spans several of its buffers.
     LayerStack stack;
-    std::string long_name(120, 'n');
+    std::string long_name(200, 'n');
+    auto name = [&](int i) { return "many/" + long_name + std::to_string(i); };
     std::vector<EntrySpec> bottom = {directory_entry("many")};
-    for (int i = 0; i < 3000; ++i) {
+    for (int i = 0; i < 45000; ++i) {
       std::string value =
           std::string("\x01\0\0\x02", 4) + std::to_string(i);
-      bottom.push_back(i % 3 == 0
-                           ? capable_file("many/" + long_name + std::to_string(i),
-                                          value)
-                           : file_entry("many/" + long_name + std::to_string(i),
-                                        ""));
+      bottom.push_back(i % 3 == 0 ? capable_file(name(i), value)
+                                  : file_entry(name(i), ""));
     }
     stack.add(bottom);
     stack.add({marker_entry("many/.wh." + long_name + "0"),
-               capable_file("many/" + long_name + "1", "upper"),
-               hardlink_entry("linked", "many/" + long_name + "1")});
-    stack.add({file_entry("many/" + long_name + "3", "")});
-    std::vector<XattrMatch> serial =
-        ocicap::scan_xattr(stack.layout, stack.layers, cap_name, nullptr, 1);
-    // 1000 with the attribute; one deleted, one replaced without it, one
+               capable_file(name(1), "upper"),
+               hardlink_entry("linked", name(1))});
+    stack.add({file_entry(name(3), "")});
+    auto render = [](const std::vector<XattrMatch>& matches) {
+      std::vector<std::string> lines;
+      for (const XattrMatch& match : matches) {
+        lines.push_back(match.path + " " + std::to_string(match.layer) + " " +
+                        ocicap::test::to_hex(match.value));
+      }
+      return lines;
+    };
+    std::vector<std::string> serial = render(
+        ocicap::scan_xattr(stack.layout, stack.layers, cap_name, nullptr, 1));
+    // 15,000 with the attribute: one deleted, one replaced without it, one
     // added in the middle layer with a hard link to it.
-    CHECK(serial.size() == 1000 - 2 + 2);
-    auto find = [&](const std::string& path) -> const XattrMatch* {
-      for (const XattrMatch& match : serial) {
-        if (match.path == path) {
-          return &match;
+    CHECK(serial.size() == 15000);
+    auto line_of = [&](const std::string& path) {
+      for (const std::string& line : serial) {
+        if (line.starts_with(path + " ")) {
+          return line;
         }
       }
-      return nullptr;
+      return std::string();
     };
-    REQUIRE(find("many/" + long_name + "1") != nullptr);
-    CHECK(find("many/" + long_name + "1")->value == "upper");
-    REQUIRE(find("linked") != nullptr);
-    CHECK(find("linked")->layer == 1);
-    REQUIRE(find("many/" + long_name + "6") != nullptr);
-    CHECK(find("many/" + long_name + "6")->value ==
-          std::string("\x01\0\0\x02" "6", 5));
-    CHECK(find("many/" + long_name + "0") == nullptr);
-    CHECK(find("many/" + long_name + "3") == nullptr);
+    CHECK(line_of(name(1)) ==
+          name(1) + " 1 " + ocicap::test::to_hex("upper"));
+    CHECK(line_of("linked") == "linked 1 " + ocicap::test::to_hex("upper"));
+    CHECK(line_of(name(6)) ==
+          name(6) + " 0 " +
+              ocicap::test::to_hex(std::string("\x01\0\0\x02" "6", 5)));
+    CHECK(line_of(name(0)).empty());
+    CHECK(line_of(name(3)).empty());
     for (std::size_t parallel : {2, 3}) {
       CAPTURE(parallel);
-      std::vector<XattrMatch> together = ocicap::scan_xattr(
-          stack.layout, stack.layers, cap_name, nullptr, parallel);
-      REQUIRE(together.size() == serial.size());
-      for (std::size_t i = 0; i < serial.size(); ++i) {
-        CHECK(together[i].path == serial[i].path);
-        CHECK(together[i].value == serial[i].value);
-        CHECK(together[i].layer == serial[i].layer);
-      }
+      CHECK(render(ocicap::scan_xattr(stack.layout, stack.layers, cap_name,
+                                      nullptr, parallel)) == serial);
+    }
+
+    // The move to a temporary file needs a writable TMPDIR, and its
+    // failure names the directory.
+    ocicap::test::ScopedEnvironment tmpdir("TMPDIR", "/nonexistent-tmpdir");
+    std::string message;
+    try {
+      ocicap::scan_xattr(stack.layout, stack.layers, cap_name, nullptr, 2);
+    } catch (const Error& error) {
+      message = error.what();
+    }
+    CAPTURE(message);
+    CHECK(message.find("cannot create a temporary file in "
+                       "/nonexistent-tmpdir") != std::string::npos);
+  }
+
+  TEST_CASE("keeps small entry lists in memory") {
+    // A small image needs no temporary directory.
+    LayerStack stack;
+    stack.add(usr_bin({capable_file("usr/bin/x", "a")}));
+    stack.add(usr_bin({capable_file("usr/bin/y", "b")}));
+    ocicap::test::ScopedEnvironment tmpdir("TMPDIR", "/nonexistent-tmpdir");
+    for (std::size_t parallel : {1, 2}) {
+      CAPTURE(parallel);
+      CHECK(paths_of(ocicap::scan_xattr(stack.layout, stack.layers, cap_name,
+                                        nullptr, parallel)) ==
+            std::vector<std::string>{"usr/bin/x", "usr/bin/y"});
     }
   }
 
