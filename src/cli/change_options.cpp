@@ -110,11 +110,14 @@ ChangeRequest make_change_request(const ChangeOptions& options,
     // The kind of a detected path is known only once it is opened.
     Transport destination =
         request.output ? request.output->transport : request.image.transport;
-    add_context("--tag", [&] { check_new_ref(options.tag, destination); });
+    check_option([&] {
+      add_context("--tag", [&] { check_new_ref(options.tag, destination); });
+    });
     request.tag = options.tag;
   }
   for (const std::string& platform : options.platforms) {
-    request.platforms.push_back(parse_platform(platform));
+    request.platforms.push_back(
+        check_option([&] { return parse_platform(platform); }));
   }
   if (!options.compression.empty()) {
     request.compression = parse_compression(options.compression);

@@ -16,7 +16,8 @@ struct ExplainOptions {
 int run_explain(const ExplainOptions& options) {
   ExplainRequest request{.image = parse_image_reference(options.image)};
   if (!options.platform.empty()) {
-    request.platform = parse_platform(options.platform);
+    request.platform =
+        check_option([&] { return parse_platform(options.platform); });
   }
   std::unique_ptr<ReadObserver> observer = make_observer(options.common);
   RuntimeAdvice advice = explain_image(request, observer.get());

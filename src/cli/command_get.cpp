@@ -29,7 +29,8 @@ int run_get(const GetOptions& options) {
                                                 : options.paths,
                      .follow_symlinks = options.follow};
   if (!options.platform.empty()) {
-    request.platform = parse_platform(options.platform);
+    request.platform =
+        check_option([&] { return parse_platform(options.platform); });
   }
   std::unique_ptr<ReadObserver> observer = make_observer(options.common);
   GetResult result = get_capabilities(request, observer.get());

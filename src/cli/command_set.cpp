@@ -23,9 +23,12 @@ std::optional<std::uint32_t> parse_root_id(const std::string& text) {
   std::uint32_t value = 0;
   auto [end, error] =
       std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) {
-    throw Error("invalid --rootid " + quote(text) +
-                ": expected a user ID from 0 to 4294967295");
+  // 4294967295 is (uid_t)-1, which no user namespace maps, and
+  // setcap -n 4294967295 fails on it.
+  if (error != std::errc() || end != text.data() + text.size() ||
+      value == UINT32_MAX) {
+    throw UsageError("invalid --rootid " + quote(text) +
+                     ": expected a user ID from 0 to 4294967294");
   }
   // As with setcap -n 0, root ID 0 writes the plain revision 2 form.
   if (value == 0) {

@@ -2,6 +2,7 @@
 // CLI11 app and returns the exit code from its run function.
 #pragma once
 
+#include "ocicap/error.hpp"
 #include "ocicap/json_value.hpp"
 #include "ocicap/merged_view.hpp"
 #include "ocicap/ops.hpp"
@@ -19,6 +20,24 @@ namespace ocicap::cli {
 inline constexpr int exit_success = 0;
 inline constexpr int exit_failure = 1;
 inline constexpr int exit_usage = 2;
+
+// An invalid option value: printed like any error, with exit code 2.
+class UsageError : public Error {
+public:
+  using Error::Error;
+};
+
+// Runs `body`, which checks an option value, and turns an Error it throws
+// into a UsageError.
+template <typename Body> auto check_option(Body&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& error) {
+    throw UsageError(error.what());
+  }
+}
 
 // Options every subcommand shares.
 struct CommonOptions {

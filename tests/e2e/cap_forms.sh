@@ -103,11 +103,17 @@ assert_eq "root ID 0 writes revision 2, as setcap -n 0 does" \
     "$(top_layer_caps "$plain" app /usr/bin/capcheck)"
 assert_eq "revision 2 prints no root ID" "/usr/bin/capcheck cap_ipc_lock=eip" \
     "$(set_output_files)"
-expect_error "an invalid --rootid" "--rootid" \
-    set --rootid nobody "oci:$pristine:app" cap_ipc_lock+eip /usr/bin/capcheck
-expect_error "a --rootid beyond 32 bits" "4294967296" \
-    set --rootid 4294967296 "oci:$pristine:app" cap_ipc_lock+eip \
+# An invalid option value is a usage error (exit 2).
+run_ocicap set --rootid nobody "oci:$pristine:app" cap_ipc_lock+eip \
     /usr/bin/capcheck
+check_error_result "an invalid --rootid" "--rootid" 2
+run_ocicap set --rootid 4294967296 "oci:$pristine:app" cap_ipc_lock+eip \
+    /usr/bin/capcheck
+check_error_result "a --rootid beyond 32 bits" "4294967296" 2
+# (uid_t)-1 maps to no user: setcap -n 4294967295 fails too.
+run_ocicap set --rootid 4294967295 "oci:$pristine:app" cap_ipc_lock+eip \
+    /usr/bin/capcheck
+check_error_result "--rootid 4294967295, the invalid ID -1" "4294967295" 2
 
 # ---------------------------------------------------------------------
 echo "# capability names in every form"

@@ -211,6 +211,11 @@ expect_error "get --platform of no image" linux/s390x \
     get --platform linux/s390x "oci:$layout:app" /usr/bin/capcheck
 expect_error "get --platform of the attestations" unknown/unknown \
     get --platform unknown/unknown "oci:$layout:app" /usr/bin/capcheck
+# A value that is no platform at all is a usage error (exit 2).
+run_ocicap get --platform linux "oci:$layout:app" /usr/bin/capcheck
+check_error_result "get --platform linux" '"linux"' 2
+run_ocicap explain --platform linux/ "oci:$layout:app"
+check_error_result "explain --platform linux/" '"linux/"' 2
 
 # ---------------------------------------------------------------------
 echo "# --platform"
@@ -247,9 +252,13 @@ expect_rejected "--platform with a variant no image has" linux/arm64/v7 \
 expect_rejected "--platform no image has" linux/s390x "$layout" \
     set --platform linux/s390x "oci:$layout:app" cap_ipc_lock+eip \
     /usr/bin/capcheck
-expect_rejected "--platform that is not OS/ARCH" bogus "$layout" \
-    set --platform bogus "oci:$layout:app" cap_ipc_lock+eip \
+# A value that is no platform at all is a usage error (exit 2).
+before=$(tree_fingerprint "$layout")
+run_ocicap set --platform bogus "oci:$layout:app" cap_ipc_lock+eip \
     /usr/bin/capcheck
+check_error_result "--platform that is not OS/ARCH" bogus 2
+assert_eq "--platform that is not OS/ARCH: layout unchanged" \
+    "$before" "$(tree_fingerprint "$layout")"
 expect_rejected "--platform of the attestations" unknown/unknown \
     "$layout" set --platform unknown/unknown "oci:$layout:app" \
     cap_ipc_lock+eip /usr/bin/capcheck

@@ -361,9 +361,9 @@ assert_capped_skopeo_image "docker-archive --tag" \
 # image/tarexport/load.go: "invalid tag"), so --tag must be NAME:TAG.
 archive=$(new_archive docker docker-bad-tag)
 before=$(file_state "$archive")
-expect_error "set --tag without :TAG on docker-archive" NAME:TAG \
-    set --tag app "docker-archive:$archive" cap_ipc_lock+eip \
+run_ocicap set --tag app "docker-archive:$archive" cap_ipc_lock+eip \
     /usr/bin/capcheck
+check_error_result "set --tag without :TAG on docker-archive" NAME:TAG 2
 assert_eq "--tag without :TAG leaves the archive unchanged" \
     "$before" "$(file_state "$archive")"
 
@@ -375,9 +375,9 @@ run_ocicap set --tag 'Bad Tag' "docker-archive:$archive" cap_ipc_lock+eip \
 check_error_result "set --tag 'Bad Tag' on docker-archive" '"Bad Tag"' 2
 assert_not_contains "--tag 'Bad Tag': no Bad Tag:latest advice" \
     "Bad Tag:latest" "$OCICAP_STDERR"
-expect_error "set --tag Bad:Tag on docker-archive" '"Bad:Tag"' \
-    set --tag Bad:Tag "docker-archive:$archive" cap_ipc_lock+eip \
+run_ocicap set --tag Bad:Tag "docker-archive:$archive" cap_ipc_lock+eip \
     /usr/bin/capcheck
+check_error_result "set --tag Bad:Tag on docker-archive" '"Bad:Tag"' 2
 assert_contains "--tag Bad:Tag: the error gives a valid example" \
     "e.g. app:1" "$OCICAP_STDERR"
 assert_eq "invalid docker-archive --tag values leave the archive unchanged" \
