@@ -91,6 +91,19 @@ int run(int argc, char** argv) {
   Runner get = add_get_command(app);
   Runner explain = add_explain_command(app);
 
+  // CLI11 reports a mistyped command as a missing one, so an unknown first
+  // word is caught here.
+  if (argc > 1 && argv[1][0] != '-') {
+    try {
+      app.get_subcommand(argv[1]);
+    } catch (const CLI::OptionNotFound&) {
+      print_error("unknown command " + quote(argv[1]) +
+                  ": the commands are set, rm, apply, get and explain (run "
+                  "'ocicap --help' for usage)");
+      return exit_usage;
+    }
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -122,6 +135,9 @@ int run(int argc, char** argv) {
       return explain();
     }
     return get();
+  } catch (const UsageError& error) {
+    print_error(error.what());
+    return exit_usage;
   } catch (const Error& error) {
     print_error(error.what());
   } catch (const std::bad_alloc&) {

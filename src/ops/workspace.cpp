@@ -130,6 +130,14 @@ Workspace::Workspace(const ImageReference& reference,
     throw Error("image " + reference.string() +
                 " not found: no such file or directory");
   }
+  if (!reference.is_stream() && is_directory(reference.path)) {
+    throw Error(reference.path + " is a directory, not an image archive" +
+                (ImageLayout::is_layout(reference.path)
+                     ? ": it is an OCI image layout, so name it oci:" +
+                           reference.path
+                     : std::string(": name an archive file, or an image "
+                                   "layout as oci:DIR")));
+  }
   temporary_directory_ = make_temporary_directory();
   try {
     unpack(reference);

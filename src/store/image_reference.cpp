@@ -220,19 +220,19 @@ void check_ref(const ImageReference& reference, std::string_view text) {
   // separators (__, ---) that the OCI ref grammar does not.
   if (reference.transport != Transport::docker_archive) {
     if (!is_valid_ref(*reference.ref)) {
-      throw Error("invalid ref \"" + *reference.ref + "\" in \"" +
-                  std::string(text) + "\": " + ref_grammar);
+      throw Error("invalid ref " + quote(*reference.ref) + " in " +
+                  quote(text) + ": " + ref_grammar);
     }
     return;
   }
   if (reference.ref->find(':') == std::string::npos) {
-    throw Error("invalid image name \"" + *reference.ref + "\" in \"" +
-                std::string(text) +
-                "\": a docker-archive reference is NAME:TAG, e.g. app:1");
+    throw Error("invalid image name " + quote(*reference.ref) + " in " +
+                quote(text) +
+                ": a docker-archive reference is NAME:TAG, e.g. app:1");
   }
   if (!is_docker_name_tag(*reference.ref)) {
-    throw Error("invalid image name \"" + *reference.ref + "\" in \"" +
-                std::string(text) + "\": " + docker_grammar + ", e.g. app:1");
+    throw Error("invalid image name " + quote(*reference.ref) + " in " +
+                quote(text) + ": " + docker_grammar + ", e.g. app:1");
   }
 }
 

@@ -260,6 +260,20 @@ expect_error "set on image without oci: transport" "docker://busybox" \
 expect_rejected "set on image given as bare path" "$layout" "$layout" \
     set "$layout" cap_ipc_lock+eip /usr/bin/capcheck
 
+# An archive transport on a directory names the transport that fits.
+expect_rejected "oci-archive: on an image layout" "oci:$layout" "$layout" \
+    set "oci-archive:$layout" cap_ipc_lock+eip /usr/bin/capcheck
+expect_rejected "docker-archive: on an image layout" "oci:$layout" \
+    "$layout" get "docker-archive:$layout"
+mkdir -p "$WORK/plain-directory"
+expect_error "oci-archive: on a plain directory" "is a directory" \
+    get "oci-archive:$WORK/plain-directory"
+
+# A control byte in a ref is escaped, so the error stays on one line.
+expect_rejected "ref with a newline" '"app\nx"' "$layout" \
+    get "oci:$layout:app
+x"
+
 # ---------------------------------------------------------------------
 echo "# target paths"
 
@@ -396,6 +410,10 @@ echo "# usage errors"
 layout=$(new_case usage)
 expect_usage_error "no arguments"
 expect_usage_error "unknown subcommand" frobnicate
+assert_contains "unknown subcommand: the error names it" \
+    'unknown command "frobnicate"' "$OCICAP_STDERR"
+assert_contains "unknown subcommand: the error lists the commands" \
+    "set, rm, apply, get and explain" "$OCICAP_STDERR"
 expect_usage_error "set without arguments" set
 expect_usage_error "set without caps" set "oci:$layout:app"
 expect_usage_error "set without path" set "oci:$layout:app" cap_ipc_lock+eip

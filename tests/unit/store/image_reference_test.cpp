@@ -158,12 +158,21 @@ TEST_SUITE("ImageReference") {
       std::string text = "oci:dir:" + ref;
       CAPTURE(text);
       CHECK_THROWS_WITH_AS(parse_image_reference(text),
-                           ("invalid ref \"" + ref + "\" in \"" + text +
-                            "\": a ref is letters and digits joined by "
+                           ("invalid ref " + ocicap::quote(ref) + " in " +
+                            ocicap::quote(text) +
+                            ": a ref is letters and digits joined by "
                             "- . _ : @ + or --, in components separated by /")
                                .c_str(),
                            Error);
     }
+  }
+
+  TEST_CASE("escapes a newline in an invalid ref") {
+    CHECK_THROWS_WITH_AS(parse_image_reference("oci:dir:tag\n"),
+                         "invalid ref \"tag\\n\" in \"oci:dir:tag\\n\": a ref is "
+                         "letters and digits joined by - . _ : @ + or --, in "
+                         "components separated by /",
+                         Error);
   }
 
   // The image-spec (annotations.md, org.opencontainers.image.ref.name)
