@@ -28,6 +28,7 @@ public:
   // lower layers. Returns whether `path` names a file or directory that
   // the scan may keep, as opposed to a whiteout or a reserved name.
   bool apply(const std::string& path, EntryType type) {
+    erase_implied_directories(path);
     Whiteout whiteout = classify_whiteout(path);
     if (whiteout.kind == WhiteoutKind::whiteout) {
       merged_.erase(whiteout.target);
@@ -76,6 +77,23 @@ public:
   }
 
 private:
+  // Every entry implies that its ancestors are directories, as a runtime
+  // creates them before the entry, so a lower non-directory at an
+  // ancestor is gone. Only non-directories are kept, so any finding there
+  // is one.
+  void erase_implied_directories(std::string_view path) {
+    if (merged_.empty()) {
+      return;
+    }
+    for (std::size_t slash = path.find('/'); slash != std::string_view::npos;
+         slash = path.find('/', slash + 1)) {
+      auto found = merged_.find(path.substr(0, slash));
+      if (found != merged_.end()) {
+        merged_.erase(found);
+      }
+    }
+  }
+
   void erase_below(const std::string& directory) {
     auto first = directory.empty() ? merged_.begin()
                                    : merged_.lower_bound(directory + "/");
@@ -86,7 +104,7 @@ private:
     merged_.erase(first, last);
   }
 
-  std::map<std::string, Match> merged_;
+  std::map<std::string, Match, std::less<>> merged_;
   std::map<std::string, Match> added_;
 };
 

@@ -709,6 +709,28 @@ TEST_SUITE("ScanXattr") {
     }
   }
 
+  TEST_CASE("implied directory removes a lower file") {
+    // Layer 1 has "tool/x" but no entry for "tool": a runtime creates the
+    // directory, which replaces the file of layer 0.
+    LayerStack stack;
+    stack.add({capable_file("tool"), capable_file("other")});
+    stack.add({capable_file("tool/x", "inner")});
+    for (std::size_t parallel : {1, 2}) {
+      CAPTURE(parallel);
+      CHECK(paths_of(ocicap::scan_xattr(stack.layout, stack.layers, cap_name,
+                                        nullptr, parallel)) ==
+            std::vector<std::string>{"other", "tool/x"});
+    }
+  }
+
+  TEST_CASE("whiteout implies its directory") {
+    LayerStack stack;
+    stack.add({capable_file("tool"), capable_file("other")});
+    stack.add({marker_entry("tool/.wh.gone")});
+    CHECK(paths_of(ocicap::scan_xattr(stack.layout, stack.layers, cap_name)) ==
+          std::vector<std::string>{"other"});
+  }
+
   TEST_CASE("upper directory entry keeps lower files") {
     LayerStack stack;
     stack.add({directory_entry("a"), capable_file("a/x")});
