@@ -77,10 +77,10 @@ public:
   }
 
 private:
-  // Every entry implies that its ancestors are directories, as a runtime
-  // creates them before the entry, so a lower non-directory at an
-  // ancestor is gone. Only non-directories are kept, so any finding there
-  // is one.
+  // Every entry implies that its ancestors are directories, as the layer
+  // needs them to hold the entry and as PathResolver decides, so a lower
+  // non-directory at an ancestor is gone. Findings are all non-directories,
+  // so any finding at an ancestor is erased.
   void erase_implied_directories(std::string_view path) {
     if (merged_.empty()) {
       return;
