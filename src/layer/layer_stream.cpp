@@ -3,6 +3,7 @@
 #include "decompressor.hpp"
 
 #include "ocicap/error.hpp"
+#include "ocicap/thread.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -27,7 +28,7 @@ LayerStream::LayerStream(FileDescriptor fd, std::string path,
     chunks_[index].data.resize(buffer_size);
     free_.push_back(index);
   }
-  worker_ = std::thread([this] { run(); });
+  worker_ = start_thread([this] { run(); });
 }
 
 LayerStream::~LayerStream() { stop_worker(); }

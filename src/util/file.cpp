@@ -143,9 +143,17 @@ FileDescriptor create_spool_file() {
   name.push_back('\0');
   int fd = ::mkostemp(name.data(), O_CLOEXEC);
   if (fd < 0) {
+    int error = errno;
+    // Another TMPDIR helps only with a missing or unwritable directory,
+    // not with EMFILE or ENOSPC.
+    bool directory_fault = error == ENOENT || error == ENOTDIR ||
+                           error == EACCES || error == EROFS ||
+                           error == EPERM;
     throw_errno("cannot create a temporary file in " + directory +
-                    " (set TMPDIR to a writable directory)",
-                errno);
+                    (directory_fault
+                         ? " (set TMPDIR to a writable directory)"
+                         : ""),
+                error);
   }
   ::unlink(name.data());
   return FileDescriptor(fd);

@@ -404,6 +404,17 @@ assert_valid_layout "set --output as uid 65534" "$nobody_dir/out"
 assert_eq "set --output as uid 65534 leaves the input unchanged" \
     "$read_only_before" "$(tree_fingerprint "$read_only")"
 
+# A limit on processes that leaves no thread to start gives an error that
+# names the limit. RLIMIT_NPROC does not bind root, hence uid 65534.
+echo "# \$ (uid 65534, prlimit --nproc=1) ocicap get oci:$read_only:app"
+setpriv --reuid 65534 --regid 65534 --clear-groups prlimit --nproc=1 \
+    "$OCICAP" get "oci:$read_only:app" /usr/bin/capcheck \
+    >"$WORK/ocicap.stdout" 2>"$WORK/ocicap.stderr"
+OCICAP_STATUS=$?
+OCICAP_STDOUT=$(cat "$WORK/ocicap.stdout")
+OCICAP_STDERR=$(cat "$WORK/ocicap.stderr")
+check_error_result "get with no thread left to start" "ulimit -u"
+
 # ---------------------------------------------------------------------
 echo "# usage errors"
 
