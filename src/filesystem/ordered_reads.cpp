@@ -1,5 +1,7 @@
 #include "ordered_reads.hpp"
 
+#include "ocicap/thread.hpp"
+
 #include <algorithm>
 #include <condition_variable>
 #include <exception>
@@ -30,18 +32,27 @@ void read_in_order(
     return;
   }
 
-  // Guarded by `mutex`: which reads have returned, and how.
+  // Reads may run ahead of the take by at most `window` indexes, so the
+  // results waiting to be taken stay few however slow one read is.
+  const std::size_t window = 2 * parallel;
+
+  // Guarded by `mutex`: which reads have returned, and how, the next read
+  // to start and the number of results taken.
   std::mutex mutex;
-  std::condition_variable done;
+  std::condition_variable changed;
   std::vector<bool> finished(count, false);
   std::vector<std::exception_ptr> errors(count);
   std::size_t next = 0;
+  std::size_t taken_count = 0;
 
   auto work = [&] {
     for (;;) {
       std::size_t index;
       {
-        std::lock_guard lock(mutex);
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] {
+          return stop.load() || next == count || next < taken_count + window;
+        });
         if (stop.load() || next == count) {
           return;
         }
@@ -58,31 +69,35 @@ void read_in_order(
         finished[index] = true;
         errors[index] = error;
       }
-      done.notify_all();
+      changed.notify_all();
     }
   };
 
   std::vector<std::thread> workers;
   // Stops and joins the workers however this function ends.
-  struct Joiner {
-    std::atomic<bool>& stop;
-    std::vector<std::thread>& workers;
-    ~Joiner() {
+  auto stop_workers = [&] {
+    {
+      std::lock_guard lock(mutex);
       stop.store(true);
-      for (std::thread& worker : workers) {
-        worker.join();
-      }
     }
-  } joiner{stop, workers};
+    changed.notify_all();
+    for (std::thread& worker : workers) {
+      worker.join();
+    }
+  };
+  struct Joiner {
+    std::function<void()> stop_workers;
+    ~Joiner() { stop_workers(); }
+  } joiner{stop_workers};
   for (std::size_t i = 0; i < std::min(parallel, count); ++i) {
-    workers.emplace_back(work);
+    workers.push_back(start_thread(work));
   }
 
   for (std::size_t index = 0; index < count; ++index) {
     std::exception_ptr error;
     {
       std::unique_lock lock(mutex);
-      done.wait(lock, [&] { return finished[index]; });
+      changed.wait(lock, [&] { return finished[index]; });
       error = errors[index];
     }
     if (error) {
@@ -91,6 +106,11 @@ void read_in_order(
     if (!take(index)) {
       return;
     }
+    {
+      std::lock_guard lock(mutex);
+      taken_count = index + 1;
+    }
+    changed.notify_all();
   }
 }
 

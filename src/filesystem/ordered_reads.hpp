@@ -20,7 +20,9 @@ std::size_t parallel_layer_reads();
 // running see `stop` become true and no further read starts; what they
 // return or throw is dropped. An exception from read(i) is rethrown on the
 // calling thread in place of take(i), so errors surface in the same order
-// as in a serial read. With `parallel` of 1 everything runs on the calling
+// as in a serial read. A read starts only when fewer than 2 * `parallel`
+// results are waiting to be taken before it, which bounds what reads ahead
+// of a slow one keep. With `parallel` of 1 everything runs on the calling
 // thread, one read then one take.
 void read_in_order(
     std::size_t count, std::size_t parallel,

@@ -74,6 +74,32 @@ TEST_SUITE("read_in_order") {
     CHECK(most <= 3);
   }
 
+  TEST_CASE("keeps reads within a window of the take") {
+    // While read 0 is slow, the other worker runs ahead only up to twice
+    // `parallel` indexes past the last result taken.
+    std::atomic<std::size_t> highest{0};
+    std::size_t highest_during_first = 0;
+    std::vector<std::size_t> taken;
+    read_in_order(
+        20, 2,
+        [&](std::size_t index, const std::atomic<bool>&) {
+          std::size_t seen = highest.load();
+          while (index > seen && !highest.compare_exchange_weak(seen, index)) {
+          }
+          if (index == 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            highest_during_first = highest.load();
+          }
+        },
+        [&](std::size_t index) {
+          taken.push_back(index);
+          return true;
+        });
+    CHECK(highest_during_first >= 1);
+    CHECK(highest_during_first <= 3);
+    CHECK(taken.size() == 20);
+  }
+
   TEST_CASE("stops the reads still running when a take says so") {
     std::atomic<bool> saw_stop{false};
     std::vector<std::size_t> taken;
@@ -86,9 +112,22 @@ TEST_SUITE("read_in_order") {
             std::lock_guard lock(mutex);
             started.insert(index);
           }
-          // Every read but the first lasts until it is stopped.
-          if (index > 0 && wait_for_stop(stop, std::chrono::seconds(10)) &&
-              index == 1) {
+          if (index == 0) {
+            // Read 0 returns once read 1 runs, so that read 1 is under
+            // way when take(0) stops everything.
+            for (int tries = 0; tries < 10000; ++tries) {
+              {
+                std::lock_guard lock(mutex);
+                if (started.contains(1)) {
+                  break;
+                }
+              }
+              std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+            return;
+          }
+          // Every other read lasts until it is stopped.
+          if (wait_for_stop(stop, std::chrono::seconds(10)) && index == 1) {
             saw_stop = true;
           }
         },
