@@ -52,8 +52,9 @@ VerboseObserver::~VerboseObserver() {
   double seconds =
       std::chrono::duration<double>(last_end_ - first_start_).count();
   std::fprintf(stderr,
-               "ocicap: read %zu layers: %lld bytes in %.3f s (%.1f MiB/s)\n",
-               layers_read_, static_cast<long long>(bytes_read_), seconds,
+               "ocicap: read %zu layer%s: %lld bytes in %.3f s (%.1f MiB/s)\n",
+               layers_read_, layers_read_ == 1 ? "" : "s",
+               static_cast<long long>(bytes_read_), seconds,
                seconds > 0 ? bytes_read_ / seconds / (1024.0 * 1024.0) : 0);
 }
 

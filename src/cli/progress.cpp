@@ -53,9 +53,12 @@ void TerminalProgress::layer_progress(const void* read,
   // A layer read to its end leaves the line, so that what a command prints
   // after its reads starts on a clean line.
   if (bytes_read >= descriptor.size) {
-    reads_.erase(read);
-    if (reads_.empty()) {
-      clear_locked();
+    // Calls go on after the blob's end while its last chunks are parsed,
+    // so only the first one counts.
+    if (reads_.erase(read) > 0) {
+      finished_bytes_ += descriptor.size;
+      finished_size_ += descriptor.size;
+      end_if_idle();
     }
     return;
   }
@@ -76,26 +79,44 @@ void TerminalProgress::layer_progress(const void* read,
 
 void TerminalProgress::layer_closed(const void* read) {
   std::lock_guard lock(mutex_);
-  if (reads_.erase(read) > 0 && reads_.empty()) {
-    clear_locked();
+  auto found = reads_.find(read);
+  if (found == reads_.end()) {
+    return;
   }
+  // A read stopped early counts as done at the bytes it read.
+  finished_bytes_ += found->second.bytes_read;
+  finished_size_ += found->second.bytes_read;
+  reads_.erase(found);
+  end_if_idle();
+}
+
+void TerminalProgress::end_if_idle() {
+  if (!reads_.empty()) {
+    return;
+  }
+  clear_locked();
+  finished_bytes_ = 0;
+  finished_size_ = 0;
 }
 
 void TerminalProgress::draw() {
-  std::int64_t read_total = 0;
-  std::int64_t size_total = 0;
+  // Layers finished while others are still read stay in the totals, so
+  // neither number goes down when a layer ends.
+  std::int64_t read_total = finished_bytes_;
+  std::int64_t size_total = finished_size_;
   for (const auto& [token, entry] : reads_) {
     read_total += entry.bytes_read;
     size_total += entry.size;
   }
   drawn_ = true;
   clear_line();
-  if (reads_.size() == 1) {
+  if (reads_.size() == 1 && finished_size_ == 0) {
     std::fprintf(stderr, "ocicap: reading %s: %.1f of %.1f MiB",
                  reads_.begin()->second.digest.c_str(), read_total / mebibyte,
                  size_total / mebibyte);
   } else {
-    std::fprintf(stderr, "ocicap: reading %zu layers: %.1f of %.1f MiB",
+    std::fprintf(stderr,
+                 "ocicap: reading layers (%zu at once): %.1f of %.1f MiB",
                  reads_.size(), read_total / mebibyte, size_total / mebibyte);
   }
   std::fflush(stderr);
