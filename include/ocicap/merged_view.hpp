@@ -6,10 +6,12 @@
 // stops at the first layer that decides every requested path. scan_xattr()
 // and scan_paths() read all layers and merge them bottom up but keep only
 // the entries they look for. Both read several layers at once, one per
-// core. Memory grows with the number of requested paths or matches (and,
-// for PathResolver, the hard-link entries of the layers it reads), not
-// with the image; the scans keep each layer's entry list in a temporary
-// file until the layers below it are merged.
+// core. Memory grows with the number of requested paths or matches, not
+// with the image. Two parts grow with a layer instead: PathResolver keeps
+// the hard-link entries of each layer being read until the layer is
+// applied, and the scans keep each layer's entry list, in memory up to
+// 8 MiB for all layers and in a temporary file beyond, until the layers
+// below it are merged.
 #pragma once
 
 #include "ocicap/file.hpp"
@@ -92,6 +94,11 @@ private:
   LayerFindings read_layer(std::size_t layer,
                            const std::atomic<bool>& stop) const;
   void apply_layer(std::size_t layer, LayerFindings findings);
+  // Keeps the other names that `edges`, the hard-link entries of `layer`,
+  // give each path found in that layer.
+  void keep_link_names(
+      std::size_t layer,
+      const std::vector<std::pair<std::string, std::string>>& edges);
   void resolve_hard_links(std::size_t layer);
   bool all_decided() const;
 
@@ -99,9 +106,8 @@ private:
   std::vector<ImageLayer> layers_;
   std::map<std::string, PathState> states_;
   std::map<std::string, bool> wants_content_;
-  // Per layer read: each hard-link entry's name and target, canonical.
-  std::map<std::size_t, std::vector<std::pair<std::string, std::string>>>
-      hard_links_;
+  // For each found path with other names in its layer: those names.
+  std::map<std::string, std::vector<std::string>> link_names_;
   ReadObserver* observer_ = nullptr;
   std::size_t parallel_;
 };

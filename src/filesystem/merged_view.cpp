@@ -131,26 +131,11 @@ const PathState& PathResolver::state(const std::string& path) const {
 std::vector<std::string>
 PathResolver::hard_link_names(const std::string& path) const {
   const PathState& found = state(path);
-  auto edges = hard_links_.find(found.layer);
-  if (found.status != PathState::Status::found || edges == hard_links_.end()) {
+  auto names = link_names_.find(path);
+  if (found.status != PathState::Status::found || names == link_names_.end()) {
     return {};
   }
-  // The names form an undirected graph whose edges are the layer's
-  // hard-link entries; the file's names are the component of `path`.
-  std::set<std::string> names = {path};
-  bool grew = true;
-  while (grew) {
-    grew = false;
-    for (const auto& [name, target] : edges->second) {
-      if (names.contains(name) != names.contains(target)) {
-        names.insert(name);
-        names.insert(target);
-        grew = true;
-      }
-    }
-  }
-  names.erase(path);
-  return {names.begin(), names.end()};
+  return names->second;
 }
 
 bool PathResolver::all_decided() const {
@@ -235,9 +220,6 @@ LayerFindings PathResolver::read_layer(std::size_t layer,
 
 void PathResolver::apply_layer(std::size_t layer, LayerFindings findings) {
   const Descriptor& descriptor = layers_[layer].descriptor;
-  if (!findings.hard_links.empty()) {
-    hard_links_[layer] = std::move(findings.hard_links);
-  }
   std::string label = layer_label(descriptor);
   bool has_hard_links = false;
   for (auto& [path, state] : states_) {
@@ -267,12 +249,46 @@ void PathResolver::apply_layer(std::size_t layer, LayerFindings findings) {
       keep_implied_directory(state);
     }
   }
+  if (!findings.hard_links.empty()) {
+    keep_link_names(layer, findings.hard_links);
+  }
   if (has_hard_links) {
     resolve_hard_links(layer);
   }
   if (observer_ != nullptr) {
     observer_->layer_read(layer, layers_.size(), descriptor,
                           findings.compressed_bytes, findings.seconds);
+  }
+}
+
+void PathResolver::keep_link_names(
+    std::size_t layer,
+    const std::vector<std::pair<std::string, std::string>>& edges) {
+  // The names form an undirected graph whose edges are the layer's
+  // hard-link entries; a file's names are the component of its path. Only
+  // the components of paths this layer decided are kept, so memory grows
+  // with the names of the requested files, not with the image's links.
+  for (const auto& [path, state] : states_) {
+    if (state.status != PathState::Status::found || state.layer != layer ||
+        state.implied) {
+      continue;
+    }
+    std::set<std::string> names = {path};
+    bool grew = true;
+    while (grew) {
+      grew = false;
+      for (const auto& [name, target] : edges) {
+        if (names.contains(name) != names.contains(target)) {
+          names.insert(name);
+          names.insert(target);
+          grew = true;
+        }
+      }
+    }
+    names.erase(path);
+    if (!names.empty()) {
+      link_names_[path] = {names.begin(), names.end()};
+    }
   }
 }
 
