@@ -65,7 +65,17 @@ TEST_SUITE("read_in_order") {
             std::lock_guard lock(mutex);
             most = std::max(most, ++running);
           }
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          // Each read lasts until another one runs beside it, or 5 s.
+          for (int tries = 0; tries < 5000; ++tries) {
+            {
+              std::lock_guard lock(mutex);
+              if (most >= 2) {
+                break;
+              }
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
           std::lock_guard lock(mutex);
           --running;
         },
@@ -87,7 +97,12 @@ TEST_SUITE("read_in_order") {
           while (index > seen && !highest.compare_exchange_weak(seen, index)) {
           }
           if (index == 0) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            // Waits for the other worker to reach the end of the window,
+            // then gives it time to go past it, which it must not.
+            for (int tries = 0; tries < 5000 && highest.load() < 3; ++tries) {
+              std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
             highest_during_first = highest.load();
           }
         },
@@ -95,8 +110,7 @@ TEST_SUITE("read_in_order") {
           taken.push_back(index);
           return true;
         });
-    CHECK(highest_during_first >= 1);
-    CHECK(highest_during_first <= 3);
+    CHECK(highest_during_first == 3);
     CHECK(taken.size() == 20);
   }
 
