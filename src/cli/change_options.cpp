@@ -54,10 +54,22 @@ void add_image_argument(CLI::App& command, std::string& image,
 }
 
 void add_change_options(CLI::App& command, ChangeOptions& options) {
-  command.add_option("-o,--output", options.output,
-                     "Write the result to this image (oci:DIR[:REF], "
-                     "oci-archive:FILE, docker-archive:FILE) and leave IMAGE "
-                     "untouched");
+  // An empty value would read as no --output and change IMAGE in place,
+  // as a script passing an unset variable would not expect.
+  command
+      .add_option("-o,--output", options.output,
+                  "Write the result to this image (oci:DIR[:REF], "
+                  "oci-archive:FILE, docker-archive:FILE) and leave IMAGE "
+                  "untouched")
+      ->check(CLI::Validator(
+          [](std::string& value) {
+            return value.empty() ? std::string("an empty value names no "
+                                               "image: give oci:DIR, "
+                                               "oci-archive:FILE or "
+                                               "docker-archive:FILE")
+                                 : std::string();
+          },
+          "IMAGE"));
   // Checked while parsing, so that an empty or malformed ref is a usage
   // error (exit 2). The grammar that fits the destination's kind is
   // checked again in make_change_request().

@@ -14,10 +14,15 @@ struct SetOptions {
   std::vector<std::string> paths;
   bool remove = false;
   std::string root_id;
+  bool root_id_given = false;
 };
 
-std::optional<std::uint32_t> parse_root_id(const std::string& text) {
-  if (text.empty()) {
+// Returns the root ID of a --rootid value, or nullopt for no value and for
+// 0, which writes revision 2 as setcap -n 0 does. Throws UsageError for a
+// value that is not a user ID.
+std::optional<std::uint32_t> parse_root_id(const std::string& text,
+                                           bool given) {
+  if (!given) {
     return std::nullopt;
   }
   std::uint32_t value = 0;
@@ -25,12 +30,11 @@ std::optional<std::uint32_t> parse_root_id(const std::string& text) {
       std::from_chars(text.data(), text.data() + text.size(), value);
   // 4294967295 is (uid_t)-1, which no user namespace maps, and
   // setcap -n 4294967295 fails on it.
-  if (error != std::errc() || end != text.data() + text.size() ||
-      value == UINT32_MAX) {
+  if (text.empty() || error != std::errc() ||
+      end != text.data() + text.size() || value == UINT32_MAX) {
     throw UsageError("invalid --rootid " + quote(text) +
                      ": expected a user ID from 0 to 4294967294");
   }
-  // As with setcap -n 0, root ID 0 writes the plain revision 2 form.
   if (value == 0) {
     return std::nullopt;
   }
@@ -62,12 +66,15 @@ int run_set(SetOptions options) {
   if (options.remove) {
     options.paths.insert(options.paths.begin(), options.capabilities);
   }
+  // Option values first: a bad one is a usage error, whatever follows.
+  std::optional<std::uint32_t> root_id =
+      parse_root_id(options.root_id, options.root_id_given);
   ChangeRequest request =
       make_change_request(options.change, history_command(options));
   std::optional<CapabilitySet> capabilities;
   if (!options.remove) {
     capabilities = parse_capability_text(options.capabilities);
-    capabilities->root_id = parse_root_id(options.root_id);
+    capabilities->root_id = root_id;
   }
   for (const std::string& path : options.paths) {
     request.changes.push_back({path, capabilities});
@@ -96,15 +103,17 @@ Runner add_set_command(CLI::App& app) {
 
   command->add_flag("-r,--remove", options->remove,
                     "Remove the capabilities of each PATH instead");
-  command->add_option("--rootid", options->root_id,
-                      "Write a revision 3 (user-namespaced) capability for "
-                      "this root user ID, as setcap -n does; 0 writes "
-                      "revision 2");
+  CLI::Option* root_id =
+      command->add_option("--rootid", options->root_id,
+                          "Write a revision 3 (user-namespaced) capability "
+                          "for this root user ID, as setcap -n does; 0 "
+                          "writes revision 2");
   add_change_options(*command, options->change);
 
   // Checked while parsing, so that a misuse is a usage error (exit 2).
-  command->final_callback([options] {
-    if (options->remove && !options->root_id.empty()) {
+  command->final_callback([options, root_id] {
+    options->root_id_given = root_id->count() > 0;
+    if (options->remove && options->root_id_given) {
       throw CLI::ValidationError("--rootid", "a removal (-r) writes no "
                                              "capability set");
     }

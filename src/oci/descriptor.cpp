@@ -2,6 +2,7 @@
 
 #include "ocicap/error.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace ocicap {
@@ -67,13 +68,17 @@ Platform parse_platform(std::string_view text) {
     }
     start = slash + 1;
   }
-  bool empty_part = false;
+  bool bad_part = false;
   for (const std::string& part : parts) {
-    empty_part |= part.empty();
+    // No platform value has spaces or control bytes.
+    bool bad_byte = std::any_of(part.begin(), part.end(), [](char c) {
+      return static_cast<unsigned char>(c) <= ' ' || c == '\x7f';
+    });
+    bad_part |= part.empty() || bad_byte;
   }
-  if (parts.size() < 2 || parts.size() > 3 || empty_part) {
-    throw Error("invalid platform \"" + std::string(text) +
-                "\": expected OS/ARCH or OS/ARCH/VARIANT, e.g. linux/arm64");
+  if (parts.size() < 2 || parts.size() > 3 || bad_part) {
+    throw Error("invalid platform " + quote(text) +
+                ": expected OS/ARCH or OS/ARCH/VARIANT, e.g. linux/arm64");
   }
   return Platform{parts[0], parts[1], parts.size() == 3 ? parts[2] : ""};
 }

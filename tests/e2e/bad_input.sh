@@ -433,6 +433,21 @@ expect_usage_error "unknown option" set --bogus "oci:$layout:app" \
     cap_ipc_lock+eip /usr/bin/capcheck
 expect_usage_error "--output without value" set "oci:$layout:app" \
     cap_ipc_lock+eip /usr/bin/capcheck --output
+# An empty value, as an unset shell variable gives, must not read as no
+# --output and change the image in place.
+expect_usage_error "empty --output" set --output "" "oci:$layout:app" \
+    cap_ipc_lock+eip /usr/bin/capcheck
+assert_contains "empty --output: the error names the option" \
+    "--output" "$OCICAP_STDERR"
+expect_usage_error "empty --rootid" set --rootid "" "oci:$layout:app" \
+    cap_ipc_lock+eip /usr/bin/capcheck
+assert_contains "empty --rootid: the error names the option" \
+    'invalid --rootid ""' "$OCICAP_STDERR"
+# The option value is checked before the positional arguments.
+expect_usage_error "bad --rootid before bad caps" set --rootid app \
+    "oci:$layout:app" not-caps /usr/bin/capcheck
+assert_contains "bad --rootid before bad caps: the error names --rootid" \
+    'invalid --rootid "app"' "$OCICAP_STDERR"
 assert_eq "usage errors leave the layout unchanged" \
     "$(tree_fingerprint "$DEFAULT_IMAGE")" "$(tree_fingerprint "$layout")"
 

@@ -96,6 +96,17 @@ TEST_SUITE("Platform") {
     }
   }
 
+  TEST_CASE("parse_platform rejects spaces and control bytes") {
+    CHECK_THROWS_WITH_AS(ocicap::parse_platform("linux/amd 64"),
+                         "invalid platform \"linux/amd 64\": expected OS/ARCH "
+                         "or OS/ARCH/VARIANT, e.g. linux/arm64",
+                         ocicap::Error);
+    CHECK_THROWS_WITH_AS(ocicap::parse_platform("linux/\x1b[31mamd"),
+                         "invalid platform \"linux/\\x1b[31mamd\": expected "
+                         "OS/ARCH or OS/ARCH/VARIANT, e.g. linux/arm64",
+                         ocicap::Error);
+  }
+
   TEST_CASE("is_attestation recognises BuildKit attestations") {
     Descriptor image = make_descriptor();
     image.platform = Platform{"linux", "amd64", ""};
