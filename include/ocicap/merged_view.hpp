@@ -7,11 +7,11 @@
 // and scan_paths() read all layers and merge them bottom up but keep only
 // the entries they look for. Both read several layers at once, one per
 // core. Memory grows with the number of requested paths or matches, not
-// with the image. Two parts grow with a layer instead: PathResolver keeps
+// with the image. Two parts grow with a layer instead. PathResolver keeps
 // the hard-link entries of each layer being read until the layer is
-// applied, and the scans keep each layer's entry list, in memory up to
-// 8 MiB for all layers and in a temporary file beyond, until the layers
-// below it are merged.
+// applied. The scans keep each layer's entry list until the layers below
+// it are merged: in memory up to 8 MiB for all layers, then in a temporary
+// file.
 #pragma once
 
 #include "ocicap/file.hpp"
@@ -42,6 +42,9 @@ struct PathState {
   // out parent directories. `entry` then is a root-owned 0755 directory with
   // mtime 0, and `layer` the top layer that implies it.
   bool implied = false;
+  // Whether a lower layer has a non-directory, such as a symbolic link, at
+  // the path of this implied directory.
+  bool implied_over_non_directory = false;
   // The content of a found regular file, when requested.
   std::shared_ptr<FileDescriptor> content;
 

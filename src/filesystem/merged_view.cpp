@@ -89,6 +89,7 @@ void keep_implied_directory(PathState& state) {
 // only a directory entry counts, for its metadata.
 void take_entry(PathState& state, const TarEntry& entry, std::size_t layer) {
   if (state.implied && entry.type() != EntryType::directory) {
+    state.implied_over_non_directory = true;
     keep_implied_directory(state);
     return;
   }

@@ -80,7 +80,12 @@ DirectoryEntries directories_of(const std::vector<FileTarget>& targets,
     names.push_back(target.canonical);
     for (const std::string& name : names) {
       for (const std::string& ancestor : ancestors_of(name)) {
-        directories.emplace(ancestor, ancestors.at(ancestor));
+        // add_directories() leaves out the directories the layer must not
+        // write.
+        auto found = ancestors.find(ancestor);
+        if (found != ancestors.end()) {
+          directories.emplace(ancestor, found->second);
+        }
       }
     }
   }

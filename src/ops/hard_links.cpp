@@ -39,7 +39,14 @@ void add_directories(const std::string& path, const PathResolver& resolver,
                      DirectoryEntries& directories) {
   for (const std::string& ancestor : ancestors_of(path)) {
     const PathState& state = resolver.state(ancestor);
-    // An implied directory has no entry to copy; it gets the default.
+    // Where a layer implies a directory over a lower layer's symbolic link
+    // or file, the new layer implies it too and writes no entry. A runtime
+    // then treats the new path as it treated the old one. An entry would
+    // replace the lower one, such as a link to a directory.
+    if (state.implied && state.implied_over_non_directory) {
+      continue;
+    }
+    // Another implied directory has no entry to copy; it gets the default.
     bool is_directory = state.status == PathState::Status::found &&
                         state.entry.type() == EntryType::directory &&
                         !state.implied;

@@ -117,4 +117,37 @@ for pair in /bin/capcheck:/usr/bin/capcheck \
         "$resolved cap_ipc_lock=eip" "$(unpacked_getcap "$target" app)"
 done
 
+# ---------------------------------------------------------------------
+echo "# a layer's file below a lower layer's symbolic link"
+
+# Layer 0 has the directory /c and the link /a -> c. Layer 1 has the entry
+# a/new but no entry for a, so a runtime resolves a through the link.
+# The new layer must imply a the same way: a directory entry for a would
+# replace the link and hide /c's files under /a.
+linked=$WORK/linked-parent
+new_layout "$linked" app
+linked_lower=$WORK/linked-lower
+make_dir "$linked_lower/c"
+printf 'x\n' >"$linked_lower/c/x"
+ln -s c "$linked_lower/a"
+add_layer "$linked:app" "$linked_lower"
+linked_upper=$WORK/linked-upper
+make_dir "$linked_upper/a"
+printf 'new\n' >"$linked_upper/a/new"
+add_ordered_layer "$linked:app" "$linked_upper" a/new
+bundle=$(unpack_image "$linked" app) || fatal "umoci unpack failed"
+listing_before=$(rootfs_listing "$bundle/rootfs")
+if expect_success "set below a lower link" \
+    set "oci:$linked:app" cap_net_raw+ep /a/new; then
+    assert_eq "set below a lower link: no entry for the link's path" "" \
+        "$(top_layer_entries "$linked" app | awk '$1 ~ /^(\.\/)?a\/?$/')"
+    bundle=$(unpack_image "$linked" app) || fatal "umoci unpack failed"
+    assert_command "set below a lower link: /a is still a link" \
+        test -L "$bundle/rootfs/a"
+    assert_eq "set below a lower link: the unpacked tree is unchanged" \
+        "$listing_before" "$(rootfs_listing "$bundle/rootfs")"
+    assert_contains "set below a lower link: getcap sees the capability" \
+        "cap_net_raw=ep" "$(unpacked_getcap "$linked" app)"
+fi
+
 e2e_finish
