@@ -79,6 +79,23 @@ PathResolver resolve(const LayerStack& stack,
   return resolver;
 }
 
+// Replaces the blob of layer `layer` with bytes that are not gzip.
+void corrupt_layer(const LayerStack& stack, std::size_t layer) {
+  ocicap::test::write_file(
+      stack.layout.blob_path(stack.layers[layer].descriptor.digest),
+      "not gzip");
+}
+
+// Returns the message of the Error that `body` throws, or "" if none.
+template <typename Body> std::string error_message(Body&& body) {
+  try {
+    body();
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "";
+}
+
 std::vector<std::string> paths_of(const std::vector<XattrMatch>& matches) {
   std::vector<std::string> paths;
   for (const XattrMatch& match : matches) {
@@ -312,12 +329,7 @@ TEST_SUITE("PathResolver") {
     stack.add(usr_bin({hardlink_entry("usr/bin/y", "usr/bin/x"),
                        file_entry("usr/bin/x", "data")}));
     PathResolver resolver(stack.layout, stack.layers, {"usr/bin/y"});
-    std::string message;
-    try {
-      resolver.run();
-    } catch (const Error& error) {
-      message = error.what();
-    }
+    std::string message = error_message([&] { resolver.run(); });
     CAPTURE(message);
     CHECK(message.find(stack.label(0)) != std::string::npos);
     CHECK(message.find("hard link /usr/bin/y points to") != std::string::npos);
@@ -464,22 +476,15 @@ TEST_SUITE("PathResolver") {
   TEST_CASE("names the layer of a corrupt blob") {
     LayerStack stack;
     stack.add(usr_bin({file_entry("usr/bin/x", "data")}));
-    std::string blob =
-        stack.layout.blob_path(stack.layers[0].descriptor.digest);
-    ocicap::test::write_file(blob, "not gzip");
+    corrupt_layer(stack, 0);
     PathResolver resolver(stack.layout, stack.layers, {"usr/bin/x"});
-    std::string message;
-    try {
-      resolver.run();
-    } catch (const Error& error) {
-      message = error.what();
-    }
+    std::string message = error_message([&] { resolver.run(); });
     CAPTURE(message);
     CHECK(message.starts_with(stack.label(0)));
   }
 
   TEST_CASE("drops a lower layer read ahead of need") {
-    // Reads run ahead of the layer that decides the path; a lower layer
+    // Reads run ahead of the layer that decides the path. A lower layer
     // that turns out not to be needed must not fail the run, even when it
     // is corrupt.
     for (std::size_t parallel : {1, 2, 3}) {
@@ -488,9 +493,7 @@ TEST_SUITE("PathResolver") {
       stack.add(usr_bin({file_entry("usr/bin/x", "bottom")}));
       stack.add(usr_bin({file_entry("usr/bin/y", "middle")}));
       stack.add(usr_bin({file_entry("usr/bin/x", "top")}));
-      ocicap::test::write_file(
-          stack.layout.blob_path(stack.layers[0].descriptor.digest),
-          "not gzip");
+      corrupt_layer(stack, 0);
       RecordingObserver observer;
       PathResolver resolver(stack.layout, stack.layers, {"usr/bin/x"},
                             {"usr/bin/x"});
@@ -512,18 +515,11 @@ TEST_SUITE("PathResolver") {
     stack.add(usr_bin({file_entry("usr/bin/y", "middle")}));
     stack.add(usr_bin({file_entry("usr/bin/z", "top")}));
     for (std::size_t layer : {0, 1}) {
-      ocicap::test::write_file(
-          stack.layout.blob_path(stack.layers[layer].descriptor.digest),
-          "not gzip");
+      corrupt_layer(stack, layer);
     }
     PathResolver resolver(stack.layout, stack.layers, {"usr/bin/x"});
     resolver.set_parallel_reads(3);
-    std::string message;
-    try {
-      resolver.run();
-    } catch (const Error& error) {
-      message = error.what();
-    }
+    std::string message = error_message([&] { resolver.run(); });
     CAPTURE(message);
     CHECK(message.starts_with(stack.label(1)));
   }
@@ -539,6 +535,7 @@ TEST_SUITE("PathResolver") {
     stack.add({marker_entry("opt/.wh..wh..opq"), file_entry("opt/e", "e2"),
                hardlink_entry("usr/bin/f", "usr/bin/b")});
     stack.add({file_entry("usr/bin/c", "c3")});
+
     std::vector<std::string> paths = {"usr/bin/a", "usr/bin/b", "usr/bin/c",
                                       "opt/d",     "opt/e",     "usr/bin/g"};
     auto describe = [&](std::size_t parallel) {
@@ -559,6 +556,7 @@ TEST_SUITE("PathResolver") {
       }
       return lines;
     };
+
     std::vector<std::string> serial = describe(1);
     CHECK(serial[0].find("whiteout") != std::string::npos);
     CHECK(serial[1].ends_with("b1"));
@@ -813,12 +811,9 @@ TEST_SUITE("ScanXattr") {
     // The move to a temporary file needs a writable TMPDIR, and its
     // failure names the directory.
     ocicap::test::ScopedEnvironment tmpdir("TMPDIR", "/nonexistent-tmpdir");
-    std::string message;
-    try {
+    std::string message = error_message([&] {
       ocicap::scan_xattr(stack.layout, stack.layers, cap_name, nullptr, 2);
-    } catch (const Error& error) {
-      message = error.what();
-    }
+    });
     CAPTURE(message);
     CHECK(message.find("cannot create a temporary file in "
                        "/nonexistent-tmpdir") != std::string::npos);
@@ -846,16 +841,11 @@ TEST_SUITE("ScanXattr") {
     stack.add(usr_bin({capable_file("usr/bin/y")}));
     stack.add(usr_bin({capable_file("usr/bin/z")}));
     for (std::size_t layer : {1, 2}) {
-      ocicap::test::write_file(
-          stack.layout.blob_path(stack.layers[layer].descriptor.digest),
-          "not gzip");
+      corrupt_layer(stack, layer);
     }
-    std::string message;
-    try {
+    std::string message = error_message([&] {
       ocicap::scan_xattr(stack.layout, stack.layers, cap_name, nullptr, 3);
-    } catch (const Error& error) {
-      message = error.what();
-    }
+    });
     CAPTURE(message);
     CHECK(message.starts_with(stack.label(1)));
   }
@@ -866,12 +856,8 @@ TEST_SUITE("ScanXattr") {
     stack.add({capable_file("b")});
     stack.layers[1].descriptor.media_type =
         "application/vnd.oci.image.layer.v1.tar+gzip+encrypted";
-    std::string message;
-    try {
-      ocicap::scan_xattr(stack.layout, stack.layers, cap_name);
-    } catch (const Error& error) {
-      message = error.what();
-    }
+    std::string message = error_message(
+        [&] { ocicap::scan_xattr(stack.layout, stack.layers, cap_name); });
     CAPTURE(message);
     CHECK(message.find(stack.layers[1].descriptor.digest.string()) !=
           std::string::npos);

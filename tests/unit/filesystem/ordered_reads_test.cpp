@@ -15,12 +15,12 @@ using ocicap::read_in_order;
 
 namespace {
 
-// Waits until `stop` is set, or gives up after `limit`; returns whether it
-// was set.
-bool wait_for_stop(const std::atomic<bool>& stop,
-                   std::chrono::milliseconds limit) {
+// Waits until `condition` returns true, checking every millisecond, or
+// gives up after `limit`. Returns whether the condition became true.
+template <typename Condition>
+bool wait_until(Condition&& condition, std::chrono::milliseconds limit) {
   auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!stop.load()) {
+  while (!condition()) {
     if (std::chrono::steady_clock::now() > deadline) {
       return false;
     }
@@ -36,7 +36,7 @@ TEST_SUITE("read_in_order") {
     for (std::size_t parallel : {1, 2, 4}) {
       CAPTURE(parallel);
       std::vector<int> results(7, -1);
-      std::vector<std::size_t> taken;
+      std::vector<std::size_t> taken_indexes;
       read_in_order(
           results.size(), parallel,
           [&](std::size_t index, const std::atomic<bool>&) {
@@ -47,41 +47,38 @@ TEST_SUITE("read_in_order") {
           },
           [&](std::size_t index) {
             CHECK(results[index] == static_cast<int>(index * index));
-            taken.push_back(index);
+            taken_indexes.push_back(index);
             return true;
           });
-      CHECK(taken == std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6});
+      CHECK(taken_indexes == std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6});
     }
   }
 
   TEST_CASE("runs reads at once up to the limit") {
     std::mutex mutex;
     std::size_t running = 0;
-    std::size_t most = 0;
+    std::size_t max_running = 0;
     read_in_order(
         6, 3,
         [&](std::size_t, const std::atomic<bool>&) {
           {
             std::lock_guard lock(mutex);
-            most = std::max(most, ++running);
+            max_running = std::max(max_running, ++running);
           }
           // Each read lasts until another one runs beside it, or 5 s.
-          for (int tries = 0; tries < 5000; ++tries) {
-            {
-              std::lock_guard lock(mutex);
-              if (most >= 2) {
-                break;
-              }
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-          }
+          wait_until(
+              [&] {
+                std::lock_guard lock(mutex);
+                return max_running >= 2;
+              },
+              std::chrono::seconds(5));
           std::this_thread::sleep_for(std::chrono::milliseconds(5));
           std::lock_guard lock(mutex);
           --running;
         },
         [](std::size_t) { return true; });
-    CHECK(most >= 2);
-    CHECK(most <= 3);
+    CHECK(max_running >= 2);
+    CHECK(max_running <= 3);
   }
 
   TEST_CASE("keeps reads within a window of the take") {
@@ -89,7 +86,7 @@ TEST_SUITE("read_in_order") {
     // `parallel` indexes past the last result taken.
     std::atomic<std::size_t> highest{0};
     std::size_t highest_during_first = 0;
-    std::vector<std::size_t> taken;
+    std::vector<std::size_t> taken_indexes;
     read_in_order(
         20, 2,
         [&](std::size_t index, const std::atomic<bool>&) {
@@ -99,24 +96,23 @@ TEST_SUITE("read_in_order") {
           if (index == 0) {
             // Waits for the other worker to reach the end of the window,
             // then gives it time to go past it, which it must not.
-            for (int tries = 0; tries < 5000 && highest.load() < 3; ++tries) {
-              std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            }
+            wait_until([&] { return highest.load() >= 3; },
+                       std::chrono::seconds(5));
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
             highest_during_first = highest.load();
           }
         },
         [&](std::size_t index) {
-          taken.push_back(index);
+          taken_indexes.push_back(index);
           return true;
         });
     CHECK(highest_during_first == 3);
-    CHECK(taken.size() == 20);
+    CHECK(taken_indexes.size() == 20);
   }
 
   TEST_CASE("stops the reads still running when a take says so") {
     std::atomic<bool> saw_stop{false};
-    std::vector<std::size_t> taken;
+    std::vector<std::size_t> taken_indexes;
     std::mutex mutex;
     std::set<std::size_t> started;
     read_in_order(
@@ -129,27 +125,27 @@ TEST_SUITE("read_in_order") {
           if (index == 0) {
             // Read 0 returns once read 1 runs, so that read 1 is under
             // way when take(0) stops everything.
-            for (int tries = 0; tries < 10000; ++tries) {
-              {
-                std::lock_guard lock(mutex);
-                if (started.contains(1)) {
-                  break;
-                }
-              }
-              std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            }
+            wait_until(
+                [&] {
+                  std::lock_guard lock(mutex);
+                  return started.contains(1);
+                },
+                std::chrono::seconds(10));
             return;
           }
           // Every other read lasts until it is stopped.
-          if (wait_for_stop(stop, std::chrono::seconds(10)) && index == 1) {
+          bool stopped = wait_until([&] { return stop.load(); },
+                                    std::chrono::seconds(10));
+          if (stopped && index == 1) {
             saw_stop = true;
           }
         },
         [&](std::size_t index) {
-          taken.push_back(index);
+          taken_indexes.push_back(index);
           return false;
         });
-    CHECK(taken == std::vector<std::size_t>{0});
+
+    CHECK(taken_indexes == std::vector<std::size_t>{0});
     // Read 1 ran at the same time as read 0 and learnt that it is not
     // needed. The worker that read 0 may have started read 2 before the
     // stop, and nothing started after it.
@@ -161,7 +157,7 @@ TEST_SUITE("read_in_order") {
   TEST_CASE("rethrows an error in the order of the reads") {
     for (std::size_t parallel : {1, 2}) {
       CAPTURE(parallel);
-      std::vector<std::size_t> taken;
+      std::vector<std::size_t> taken_indexes;
       std::string message;
       try {
         read_in_order(
@@ -172,19 +168,19 @@ TEST_SUITE("read_in_order") {
               }
             },
             [&](std::size_t index) {
-              taken.push_back(index);
+              taken_indexes.push_back(index);
               return true;
             });
       } catch (const ocicap::Error& error) {
         message = error.what();
       }
       CHECK(message == "read 2");
-      CHECK(taken == std::vector<std::size_t>{0, 1});
+      CHECK(taken_indexes == std::vector<std::size_t>{0, 1});
     }
   }
 
   TEST_CASE("drops the error of a read that is not taken") {
-    std::vector<std::size_t> taken;
+    std::vector<std::size_t> taken_indexes;
     CHECK_NOTHROW(read_in_order(
         3, 2,
         [&](std::size_t index, const std::atomic<bool>&) {
@@ -193,10 +189,10 @@ TEST_SUITE("read_in_order") {
           }
         },
         [&](std::size_t index) {
-          taken.push_back(index);
+          taken_indexes.push_back(index);
           return false;
         }));
-    CHECK(taken == std::vector<std::size_t>{0});
+    CHECK(taken_indexes == std::vector<std::size_t>{0});
   }
 
   TEST_CASE("passes an error of a take through") {
