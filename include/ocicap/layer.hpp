@@ -113,8 +113,8 @@ struct ImageLayer {
 class ReadProgress {
 public:
   virtual ~ReadProgress() = default;
-  // `bytes_read` of the blob's descriptor.size bytes have been read by
-  // the read `read`, a token that tells concurrent reads apart.
+  // Reports that `bytes_read` of the blob's descriptor.size bytes have been
+  // read by the read `read`, a token that distinguishes concurrent reads.
   virtual void layer_progress(const void* read, const Descriptor& descriptor,
                               std::int64_t bytes_read) = 0;
   // The read `read` has ended, whether or not it reached the blob's end.

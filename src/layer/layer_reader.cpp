@@ -134,7 +134,8 @@ void LayerReader::throw_after_digest_check(const std::string& message) {
 void LayerReader::throw_archive_error(archive* which,
                                       const std::string& action) {
   if (stopped_) {
-    // Nobody reads this outcome, so the digest check is not worth its cost.
+    // The caller drops a stopped read's outcome, so a digest check would be
+    // wasted work.
     throw Error(label_ + ": the read was stopped");
   }
   if (callback_error_) {
