@@ -13,7 +13,7 @@
 # tests/install/completion.sh checks that the two agree.
 _ocicap_change_options='-o --output -t --tag --platform --compression
     --attestations -L --follow --dry-run --json -v --verbose -q --quiet
-    -h --help'
+    --verify-diff-ids -h --help'
 
 _ocicap_options() {
     case $1 in
@@ -21,9 +21,12 @@ _ocicap_options() {
     rm | apply) echo "$_ocicap_change_options" ;;
     get)
         echo '-r --recursive -L --follow --json --platform -v --verbose' \
-            '-q --quiet -h --help'
+            '-q --quiet --verify-diff-ids -h --help'
         ;;
-    explain) echo '--platform --json -v --verbose -q --quiet -h --help' ;;
+    explain)
+        echo '--platform --json -v --verbose -q --quiet --verify-diff-ids' \
+            '-h --help'
+        ;;
     *) echo '-h --help --version' ;;
     esac
 }

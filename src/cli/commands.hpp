@@ -43,6 +43,8 @@ template <typename Body> auto check_option(Body&& body) -> decltype(body()) {
 struct CommonOptions {
   bool verbose = false;
   bool quiet = false;
+  // Applied by run() for every command, through set_diff_id_check().
+  bool verify_diff_ids = false;
 };
 
 void add_common_options(CLI::App& command, CommonOptions& options);

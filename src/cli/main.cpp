@@ -19,6 +19,9 @@ void add_common_options(CLI::App& command, CommonOptions& options) {
   command.add_flag("-v,--verbose", options.verbose,
                    "Print a line per layer read: bytes and seconds");
   command.add_flag("-q,--quiet", options.quiet, "Print no warnings");
+  command.add_flag("--verify-diff-ids", options.verify_diff_ids,
+                   "Also check each layer read against the config's diff "
+                   "ID (a second sha256, over the uncompressed layer)");
 }
 
 void VerboseObserver::layer_read(std::size_t layer, std::size_t layer_count,
@@ -121,6 +124,9 @@ int run(int argc, char** argv) {
   const CLI::Option* quiet = command->get_option_no_throw("--quiet");
   std::unique_ptr<TerminalProgress> progress =
       start_terminal_progress(quiet != nullptr && quiet->count() > 0);
+  const CLI::Option* verify =
+      command->get_option_no_throw("--verify-diff-ids");
+  set_diff_id_check(verify != nullptr && verify->count() > 0);
 
   try {
     if (app.got_subcommand("set")) {

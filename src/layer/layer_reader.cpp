@@ -13,6 +13,7 @@ namespace {
 constexpr std::size_t read_buffer_size = 256 << 10;
 
 std::atomic<ReadProgress*> installed_progress{nullptr};
+std::atomic<bool> diff_id_check{false};
 
 media_type::Compression layer_compression(const Descriptor& descriptor) {
   auto layer_type = media_type::classify_layer(descriptor.media_type);
@@ -30,6 +31,8 @@ void set_read_progress(ReadProgress* progress) {
   installed_progress.store(progress);
 }
 
+void set_diff_id_check(bool enabled) { diff_id_check.store(enabled); }
+
 LayerReader::LayerReader(const ImageLayout& layout, const ImageLayer& layer)
     : layer_(layer), label_("layer " + layer.descriptor.digest.string()),
       progress_(installed_progress.load()),
@@ -38,9 +41,13 @@ LayerReader::LayerReader(const ImageLayout& layout, const ImageLayer& layer)
   media_type::Compression compression = add_context(
       label_, [&] { return layer_compression(layer.descriptor); });
   // An uncompressed layer's diff ID is usually its digest, the sha256 of
-  // the same bytes, which the blob check computes already.
-  diff_id_is_digest_ = compression == media_type::Compression::none &&
-                       layer.diff_id == layer.descriptor.digest;
+  // the same bytes, which the blob check computes already. Otherwise it is
+  // hashed whatever set_diff_id_check() says: a plain layer has no
+  // compression checks, and its diff ID is all that ties a docker save
+  // archive's layer file to the config.
+  bool plain = compression == media_type::Compression::none;
+  bool diff_id_is_digest = plain && layer.diff_id == layer.descriptor.digest;
+  hash_diff_id_ = !diff_id_is_digest && (plain || diff_id_check.load());
   stream_ = std::make_unique<LayerStream>(
       layout.open_blob(layer.descriptor),
       layout.blob_path(layer.descriptor.digest), layer.descriptor,
@@ -87,7 +94,7 @@ std::string_view LayerReader::decompress() {
   }
   std::string_view data =
       add_context(label_, [&] { return stream_->next(); });
-  if (!diff_id_is_digest_) {
+  if (hash_diff_id_) {
     diff_id_hasher_.update(data);
   }
   report_progress();
@@ -188,11 +195,12 @@ void LayerReader::finish() {
   }
   finished_ = true;
   // The tar reader stops at the end-of-archive blocks; the rest of the
-  // uncompressed stream (padding) still counts towards the diff ID.
+  // uncompressed stream (padding) still counts towards the diff ID, and
+  // the compression's own checks come at its end.
   while (!decompress().empty()) {
   }
   verify_blob();
-  if (diff_id_is_digest_) {
+  if (!hash_diff_id_) {
     return;
   }
   Digest diff_id = diff_id_hasher_.finish();

@@ -212,6 +212,7 @@ expect_broken_layout "gzip of bytes that are not a tar" "$layer" "$layout" \
     "$base_path"
 
 # A valid gzip of a valid tar whose digest is not the config's diff ID.
+# The blob matches its descriptor, so only --verify-diff-ids finds it.
 layout=$(new_case diff-id)
 diff_root=$WORK/diff-id-root
 make_dir "$diff_root/etc"
@@ -219,8 +220,18 @@ echo "other" >"$diff_root/etc/other"
 make_layer_tar "$diff_root" "$WORK/diff-id.tar"
 gzip -n <"$WORK/diff-id.tar" >"$WORK/diff-id.tar.gz"
 layer=$(replace_layer "$layout" 0 "$WORK/diff-id.tar.gz")
-expect_broken_layout "layer that does not match its diff ID" \
-    "$layer" "$layout" "$base_path"
+before=$(tree_fingerprint "$layout")
+expect_success "get -r without --verify-diff-ids on a wrong diff ID" \
+    get -r "oci:$layout:app"
+assert_eq "get -r without --verify-diff-ids: layout unchanged" \
+    "$before" "$(tree_fingerprint "$layout")"
+expect_rejected "get with --verify-diff-ids on a wrong diff ID" \
+    "$layer" "$layout" get --verify-diff-ids "oci:$layout:app" /etc/other
+expect_rejected "get -r with --verify-diff-ids on a wrong diff ID" \
+    "$layer" "$layout" get -r --verify-diff-ids "oci:$layout:app"
+expect_rejected "set with --verify-diff-ids on a wrong diff ID" \
+    "does not match its diff ID" "$layout" \
+    set --verify-diff-ids "oci:$layout:app" cap_ipc_lock+eip /etc/other
 
 layout=$(new_case media-type)
 python3 "$OCITOOL" edit-layer "$layout" app 0 \

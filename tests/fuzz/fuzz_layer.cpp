@@ -50,6 +50,9 @@ const ImageLayout& scratch_layout() {
       std::abort();
     }
     ::setenv("TMPDIR", name.data(), 1);
+    // The diff ID check hashes the uncompressed stream, a path worth
+    // fuzzing too.
+    set_diff_id_check(true);
     return ImageLayout::create(name.data());
   }();
   return layout;

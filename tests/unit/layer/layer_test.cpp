@@ -170,6 +170,14 @@ std::string error_of(const std::function<void()>& body) {
   return "(no Error thrown)";
 }
 
+// Turns the diff ID check on for the LayerReaders of one test.
+struct DiffIdCheck {
+  DiffIdCheck() { ocicap::set_diff_id_check(true); }
+  ~DiffIdCheck() { ocicap::set_diff_id_check(false); }
+  DiffIdCheck(const DiffIdCheck&) = delete;
+  DiffIdCheck& operator=(const DiffIdCheck&) = delete;
+};
+
 void read_whole_layer(const ImageLayout& layout, const ImageLayer& layer) {
   LayerReader reader(layout, layer);
   while (reader.next()) {
@@ -550,6 +558,17 @@ TEST_SUITE("LayerReader") {
     CHECK(message.find("digest") == std::string::npos);
   }
 
+  TEST_CASE("checks the diff ID only when asked to") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    ImageLayer layer =
+        ocicap::test::write_layer(layout, sample_entries(), Compression::gzip);
+    layer.diff_id = ocicap::digest_of("another layer");
+    CHECK_NOTHROW(read_whole_layer(layout, layer));
+    DiffIdCheck check;
+    CHECK_THROWS_AS(read_whole_layer(layout, layer), ocicap::Error);
+  }
+
   TEST_CASE("names a wrong diff ID") {
     TempDirectory directory;
     ImageLayout layout = ImageLayout::create(directory.path());
@@ -557,6 +576,7 @@ TEST_SUITE("LayerReader") {
         ocicap::test::write_layer(layout, sample_entries(), Compression::gzip);
     ocicap::Digest actual = layer.diff_id;
     layer.diff_id = ocicap::digest_of("another layer");
+    DiffIdCheck check;
     std::string message = error_of([&] { read_whole_layer(layout, layer); });
     CAPTURE(message);
     CHECK(message.find("layer " + layer.descriptor.digest.string()) !=
@@ -568,7 +588,8 @@ TEST_SUITE("LayerReader") {
 
   TEST_CASE("names a wrong diff ID of a plain layer") {
     // A plain layer's diff ID equals its digest, so the reader hashes it
-    // once; a config that names another diff ID must still fail.
+    // once; a config that names another diff ID must still fail, with or
+    // without set_diff_id_check().
     TempDirectory directory;
     ImageLayout layout = ImageLayout::create(directory.path());
     ImageLayer layer =
