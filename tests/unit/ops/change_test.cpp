@@ -504,6 +504,14 @@ TEST_SUITE("ApplyChanges") {
                    "regular files only"},
              {"/..", "path \"/..\" is the root directory: capabilities apply "
                      "to regular files only"},
+             {"/usr/bin/tool/",
+              "path \"/usr/bin/tool/\" ends with \"/\", which names a "
+              "directory: capabilities apply to regular files only, so name "
+              "the file as /usr/bin/tool"},
+             {"/usr/bin/tool/.",
+              "path \"/usr/bin/tool/.\" ends with \"/.\", which names a "
+              "directory: capabilities apply to regular files only, so name "
+              "the file as /usr/bin/tool"},
          }) {
       CAPTURE(item.path);
       CHECK(error_of(make_request(name, "cap_chown+ep",
