@@ -81,7 +81,7 @@ private:
       throw Error("path \"" + change.path + "\" is the root directory: "
                   "capabilities apply to regular files only");
     }
-    // A trailing "/" or "/." asks for a directory, so setcap fails on such
+    // A trailing "/" or "/." names a directory, so setcap fails on such
     // a path with ENOTDIR even when the name is a regular file.
     if (change.path.ends_with("/") || change.path.ends_with("/.")) {
       throw Error("path " + quote(change.path) + " ends with \"" +
