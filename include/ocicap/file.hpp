@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,14 +37,44 @@ FileDescriptor open_for_reading(const std::string& path);
 std::size_t read_fully(int fd, char* buffer, std::size_t size,
                        const std::string& path);
 
+// Reads up to `size` bytes at `offset` without moving the file position,
+// and retries short reads. Returns the bytes read, fewer than `size` only
+// at the end of the file.
+std::size_t read_fully_at(int fd, char* buffer, std::size_t size,
+                          std::int64_t offset, const std::string& path);
+
 // Writes all of `data`; throws Error naming `path` on failure.
 void write_fully(int fd, std::string_view data, const std::string& path);
+
+// Copies `length` bytes at `offset` of `source` to the position of
+// `target`, which it advances. The kernel copies them (copy_file_range)
+// where both files allow it; otherwise, as for a pipe, they go through a
+// buffer. Throws Error naming `source_name` or `target_name`, and when
+// `source` ends early.
+void copy_file_bytes(int source, std::int64_t offset, std::int64_t length,
+                     int target, const std::string& source_name,
+                     const std::string& target_name);
 
 // Reads a whole file that must not exceed `max_size` bytes. JSON documents
 // are read this way, so a hostile size cannot exhaust memory.
 std::string read_small_file(const std::string& path, std::size_t max_size);
 
 bool path_exists(const std::string& path);
+
+// The properties that set two versions of a file apart. A file replaced by
+// rename has another inode, and one written in place another modification
+// time. A new hard link changes none of them.
+struct FileIdentity {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::int64_t size = 0;
+  std::int64_t modification_time_ns = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+
+// Returns the identity of the file at `path`, not following a symbolic
+// link, or nullopt when there is none.
+std::optional<FileIdentity> file_identity(const std::string& path);
 
 // Returns the size of the file at `path`; throws Error when it cannot.
 std::int64_t file_size(const std::string& path);

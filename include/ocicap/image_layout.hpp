@@ -12,6 +12,7 @@
 #include "ocicap/documents.hpp"
 #include "ocicap/file.hpp"
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,29 @@ namespace ocicap {
 inline constexpr std::size_t max_document_size = 32 << 20;
 
 class BlobWriter;
+
+// A blob stored as a byte range of another file: a member of an image
+// archive read in place instead of being extracted.
+struct BlobRange {
+  std::shared_ptr<const FileDescriptor> file;
+  std::int64_t offset = 0;
+  std::int64_t size = 0;
+  // Names the range in messages, e.g. "blobs/sha256/HEX in archive X".
+  std::string name;
+};
+
+// Blob ranges by digest string.
+using BlobRanges = std::map<std::string, BlobRange>;
+
+// An open blob: a whole file, or a range of one.
+struct BlobFile {
+  FileDescriptor fd;
+  std::int64_t offset = 0;
+  // The bytes of the blob from `offset`, or -1 for the rest of the file.
+  std::int64_t length = -1;
+  // Names the blob in messages: its path, or the range's name.
+  std::string name;
+};
 
 class ImageLayout {
 public:
@@ -41,14 +65,20 @@ public:
   const std::string& path() const { return path_; }
   const ImageIndex& index() const { return index_; }
 
+  // Makes the blobs of `ranges` part of the layout, read from their files
+  // in place of blobs/ALGORITHM/ENCODED. Copies of this object share them.
+  void set_blob_ranges(std::shared_ptr<const BlobRanges> ranges);
+
   std::string blob_path(const Digest& digest) const;
   bool has_blob(const Digest& digest) const;
+  // Returns the size of the stored blob, or nullopt when it is missing.
+  std::optional<std::int64_t> blob_size(const Digest& digest) const;
 
   // Reads a JSON blob whole, verified, up to max_document_size bytes.
   std::string read_document(const Descriptor& descriptor) const;
 
   // Opens a blob for streaming; throws Error naming the digest if missing.
-  FileDescriptor open_blob(const Descriptor& descriptor) const;
+  BlobFile open_blob(const Descriptor& descriptor) const;
 
   // Starts writing a blob of unknown digest.
   std::unique_ptr<BlobWriter> write_blob() const;
@@ -76,8 +106,11 @@ public:
   void remove_new_blobs();
 
 private:
+  const BlobRange* find_range(const Digest& digest) const;
+
   std::string path_;
   ImageIndex index_ = ImageIndex::empty();
+  std::shared_ptr<const BlobRanges> ranges_;
   std::shared_ptr<std::vector<std::string>> new_blobs_ =
       std::make_shared<std::vector<std::string>>();
 };

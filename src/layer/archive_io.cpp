@@ -69,15 +69,22 @@ std::string resolve_link(const ArchiveLink& link) {
   return normalize_image_path(directory + "/" + link.target);
 }
 
-// Makes each link a hard link to the file it names. Links to links are
-// resolved over several passes, up to a bound that also ends loops.
+// Makes each link a hard link to the file it names, or an entry of
+// `unextracted` when that file was left in the archive. Links to links
+// are resolved over several passes, up to a bound that also ends loops.
 void materialize_links(const std::vector<ArchiveLink>& links,
                        const std::string& directory,
-                       const std::string& source) {
+                       const std::string& source,
+                       std::map<std::string, ArchiveMember>& unextracted) {
   std::vector<ArchiveLink> pending = links;
   for (int pass = 0; pass < 16 && !pending.empty(); ++pass) {
     std::vector<ArchiveLink> unresolved;
     for (const ArchiveLink& link : pending) {
+      auto in_archive = unextracted.find(resolve_link(link));
+      if (in_archive != unextracted.end()) {
+        unextracted[link.name] = in_archive->second;
+        continue;
+      }
       std::string target = directory + "/" + resolve_link(link);
       std::string name = directory + "/" + link.name;
       struct stat st;
@@ -104,11 +111,20 @@ void materialize_links(const std::vector<ArchiveLink>& links,
 } // namespace
 
 ExtractedArchive extract_archive(int fd, const std::string& directory,
-                                 const std::string& source) {
+                                 const std::string& source,
+                                 std::int64_t in_place_size) {
+  // Offsets of a file read in place count from where the reading starts.
+  struct stat st;
+  off_t base = -1;
+  if (in_place_size >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    base = ::lseek(fd, 0, SEEK_CUR);
+  }
   std::unique_ptr<archive, ArchiveReadFree> reader(archive_read_new());
   archive_read_support_filter_gzip(reader.get());
   archive_read_support_filter_zstd(reader.get());
   archive_read_support_format_tar(reader.get());
+  // libarchive skips the content of a regular file with lseek(), so the
+  // members left in place are not read.
   if (archive_read_open_fd(reader.get(), fd, copy_buffer_size) != ARCHIVE_OK) {
     throw Error("cannot read archive " + source + ": " +
                 archive_message(reader.get()));
@@ -116,10 +132,37 @@ ExtractedArchive extract_archive(int fd, const std::string& directory,
   archive_entry* entry = nullptr;
   ExtractedArchive result;
   std::vector<ArchiveLink>& links = result.links;
+  // The member whose header was read last: its end is known only at the
+  // next header, and with it where its data starts.
+  std::optional<std::pair<std::string, ArchiveMember>> open_member;
+  bool open_member_unextracted = false;
+  bool first = true;
   for (;;) {
     int status = archive_read_next_header(reader.get(), &entry);
+    if (first) {
+      first = false;
+      result.in_place = base >= 0 &&
+                        archive_filter_code(reader.get(), 0) ==
+                            ARCHIVE_FILTER_NONE;
+    }
+    if (result.in_place && open_member && status >= ARCHIVE_WARN) {
+      // A header starts where the previous member's padding ends.
+      ArchiveMember& member = open_member->second;
+      member.end_offset = base + archive_read_header_position(reader.get());
+      member.data_offset = member.end_offset - ((member.size + 511) / 512) * 512;
+      if (member.data_offset < member.header_offset + 512) {
+        throw Error("cannot locate " + quote(open_member->first) +
+                    " in archive " + source + ": its header ends after " +
+                    "its data would start");
+      }
+      if (open_member_unextracted) {
+        result.unextracted[open_member->first] = member;
+      }
+      result.members.push_back(std::move(*open_member));
+      open_member.reset();
+    }
     if (status == ARCHIVE_EOF) {
-      materialize_links(links, directory, source);
+      materialize_links(links, directory, source, result.unextracted);
       int filter = archive_filter_code(reader.get(), 0);
       result.compression = filter == ARCHIVE_FILTER_GZIP
                                ? media_type::Compression::gzip
@@ -140,6 +183,20 @@ ExtractedArchive extract_archive(int fd, const std::string& directory,
       result.sample_names.push_back(name);
     }
     TarEntry header(entry);
+    if (result.in_place) {
+      bool regular = header.type() == EntryType::regular;
+      open_member.emplace(
+          canonical,
+          ArchiveMember{
+              .header_offset =
+                  base + archive_read_header_position(reader.get()),
+              .size = regular ? header.size() : 0,
+              .directory = header.type() == EntryType::directory});
+      open_member_unextracted =
+          regular && header.size() >= in_place_size &&
+          canonical != "index.json" && canonical != "oci-layout" &&
+          archive_entry_sparse_count(entry) == 0;
+    }
     if (canonical.empty() || header.type() == EntryType::directory) {
       make_directories(directory + "/" + canonical);
       continue;
@@ -155,6 +212,9 @@ ExtractedArchive extract_archive(int fd, const std::string& directory,
                   ", a " + std::string(entry_type_name(header.type())) +
                   ": image archives hold only regular files and directories");
     }
+    if (result.in_place && open_member_unextracted) {
+      continue;
+    }
     extract_file(reader.get(), directory + "/" + canonical, source, name);
   }
 }
@@ -163,7 +223,8 @@ void write_archive(int fd, const std::string& directory,
                    const std::vector<std::string>& paths,
                    const std::vector<ArchiveLink>& links,
                    media_type::Compression compression, std::int64_t mtime,
-                   const std::string& target) {
+                   const std::string& target,
+                   const std::set<std::string>& written_directories) {
   // Writes go through write_fully, so a failure keeps its errno text
   // ("No space left on device") instead of libarchive's "Write error".
   // The sink outlives `writer`, whose archive_write_free() still flushes
@@ -218,7 +279,9 @@ void write_archive(int fd, const std::string& directory,
   std::set<std::string> directories;
   for (const std::string& path : paths) {
     for (const std::string& ancestor : ancestors_of(path)) {
-      directories.insert(ancestor);
+      if (!written_directories.contains(ancestor)) {
+        directories.insert(ancestor);
+      }
     }
   }
   for (const std::string& name : directories) {

@@ -48,10 +48,8 @@ LayerReader::LayerReader(const ImageLayout& layout, const ImageLayer& layer)
   bool plain = compression == media_type::Compression::none;
   bool diff_id_is_digest = plain && layer.diff_id == layer.descriptor.digest;
   hash_diff_id_ = !diff_id_is_digest && (plain || diff_id_check.load());
-  stream_ = std::make_unique<LayerStream>(
-      layout.open_blob(layer.descriptor),
-      layout.blob_path(layer.descriptor.digest), layer.descriptor,
-      compression);
+  stream_ = std::make_unique<LayerStream>(layout.open_blob(layer.descriptor),
+                                          layer.descriptor, compression);
   tar_ = archive_read_new();
   if (tar_ == nullptr) {
     throw Error("cannot allocate a libarchive reader");

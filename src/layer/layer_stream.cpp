@@ -17,10 +17,9 @@ constexpr std::size_t no_chunk = LayerStream::buffer_count;
 
 } // namespace
 
-LayerStream::LayerStream(FileDescriptor fd, std::string path,
-                         const Descriptor& descriptor,
+LayerStream::LayerStream(BlobFile blob, const Descriptor& descriptor,
                          media_type::Compression compression)
-    : fd_(std::move(fd)), path_(std::move(path)), compression_(compression),
+    : blob_(std::move(blob)), compression_(compression),
       compressed_buffer_(buffer_size),
       counter_(descriptor.digest, descriptor.size),
       hash_buffer_(buffer_size) {
@@ -87,9 +86,22 @@ void LayerStream::produce() {
   }
 }
 
+std::size_t LayerStream::readable(std::int64_t position,
+                                  std::size_t wanted) const {
+  if (blob_.length < 0) {
+    return wanted;
+  }
+  std::int64_t left = std::max<std::int64_t>(blob_.length - position, 0);
+  return static_cast<std::size_t>(
+      std::min<std::int64_t>(left, static_cast<std::int64_t>(wanted)));
+}
+
 std::string_view LayerStream::read_compressed() {
-  std::size_t n = read_fully(fd_.get(), compressed_buffer_.data(),
-                             compressed_buffer_.size(), path_);
+  std::int64_t position = bytes_read_.load();
+  std::size_t n = read_fully_at(
+      blob_.fd.get(), compressed_buffer_.data(),
+      readable(position, compressed_buffer_.size()), blob_.offset + position,
+      blob_.name);
   bytes_read_.fetch_add(static_cast<std::int64_t>(n));
   return std::string_view(compressed_buffer_.data(), n);
 }
@@ -137,24 +149,27 @@ std::string_view LayerStream::next() {
   lock.unlock();
   const Chunk& chunk = chunks_[held_];
   ended_ = chunk.last;
-  hash_compressed(chunk.compressed_end);
-  return std::string_view(chunk.data.data(), chunk.size);
+  std::string_view data(chunk.data.data(), chunk.size);
+  if (compression_ == media_type::Compression::none) {
+    // The chunk contains the blob's own bytes, so hashing it saves reading
+    // them again.
+    counter_.update(data);
+    hashed_ += static_cast<std::int64_t>(data.size());
+  } else {
+    hash_compressed(chunk.compressed_end);
+  }
+  return data;
 }
 
 void LayerStream::hash_compressed(std::int64_t end) {
   while (end < 0 || hashed_ < end) {
-    std::size_t wanted = hash_buffer_.size();
+    std::size_t wanted = readable(hashed_, hash_buffer_.size());
     if (end >= 0) {
       wanted = std::min<std::size_t>(wanted,
                                      static_cast<std::size_t>(end - hashed_));
     }
-    ssize_t n;
-    do {
-      n = ::pread(fd_.get(), hash_buffer_.data(), wanted, hashed_);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-      throw_errno("cannot read " + path_, errno);
-    }
+    std::size_t n = read_fully_at(blob_.fd.get(), hash_buffer_.data(), wanted,
+                                  blob_.offset + hashed_, blob_.name);
     if (n == 0) {
       return;
     }

@@ -13,6 +13,7 @@
 #include "ocicap/descriptor.hpp"
 #include "ocicap/digest.hpp"
 #include "ocicap/file.hpp"
+#include "ocicap/image_layout.hpp"
 #include "ocicap/media_type.hpp"
 
 #include <algorithm>
@@ -35,10 +36,8 @@ public:
   static constexpr std::size_t buffer_count = 4;
   static constexpr std::size_t buffer_size = 256 << 10;
 
-  // Starts the worker on the open blob `fd`, which `path` names in
-  // messages.
-  LayerStream(FileDescriptor fd, std::string path,
-              const Descriptor& descriptor,
+  // Starts the worker on the open blob `blob`.
+  LayerStream(BlobFile blob, const Descriptor& descriptor,
               media_type::Compression compression);
   LayerStream(const LayerStream&) = delete;
   LayerStream& operator=(const LayerStream&) = delete;
@@ -80,8 +79,14 @@ private:
   // Hashes the blob from `hashed_` up to `end`, or to its end for -1.
   void hash_compressed(std::int64_t end);
 
-  FileDescriptor fd_;
-  std::string path_;
+  // Returns how many of `wanted` bytes at `position` of the blob may be
+  // read: all of them for a whole file, which ends where the blob ends,
+  // and no more than the range holds for a range of a larger file.
+  std::size_t readable(std::int64_t position, std::size_t wanted) const;
+
+  // Read by position: by the worker from bytes_read_, by the consumer from
+  // hashed_.
+  BlobFile blob_;
   media_type::Compression compression_;
   // The worker's read buffer, and the consumer's counter of the bytes it
   // hashed (`hashed_`) with its buffer.

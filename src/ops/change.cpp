@@ -217,7 +217,7 @@ ChangeResult apply_changes(const ChangeRequest& request,
                                        : ArchiveLayerDigests::from_diff_ids);
   check_output(request, workspace.transport());
   check_tag(request, workspace.transport());
-  ImageLayout source = ImageLayout::open(workspace.layout_path());
+  ImageLayout source = workspace.open_layout();
   std::size_t position = workspace.select(source);
   Descriptor top = source.index().manifests()[position];
 

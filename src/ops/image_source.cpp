@@ -49,18 +49,18 @@ ImageReference with_transport(const ImageReference& reference) {
 void check_layer_blobs(const ImageLayout& layout, const Manifest& manifest) {
   for (const Descriptor& layer : manifest.layers()) {
     bool foreign = media_type::is_foreign_layer(layer.media_type);
-    std::string path = layout.blob_path(layer.digest);
-    if (!path_exists(path)) {
+    std::optional<std::int64_t> size = layout.blob_size(layer.digest);
+    if (!size) {
       if (foreign) {
         continue;
       }
-      throw Error("layer " + layer.digest.string() + " not found: " + path +
+      throw Error("layer " + layer.digest.string() + " not found: " +
+                  layout.blob_path(layer.digest) +
                   " is missing from the layout");
     }
-    std::int64_t size = file_size(path);
-    if (size != layer.size) {
+    if (*size != layer.size) {
       throw Error("layer " + layer.digest.string() + " has " +
-                  std::to_string(size) + " bytes but its descriptor declares " +
+                  std::to_string(*size) + " bytes but its descriptor declares " +
                   std::to_string(layer.size) + ": the blob is damaged");
     }
   }

@@ -20,7 +20,7 @@ public:
 private:
   SourceImage open(const ImageReference& reference,
                    const std::optional<Platform>& platform) const {
-    ImageLayout layout = ImageLayout::open(workspace_.layout_path());
+    ImageLayout layout = workspace_.open_layout();
     Descriptor entry = layout.index().manifests()[workspace_.select(layout)];
     return open_source_image(layout, entry, platform, reference.string());
   }

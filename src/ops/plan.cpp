@@ -94,7 +94,7 @@ ChangeResult plan_changes(const ChangeRequest& request,
     throw Error("no files to change: name at least one PATH");
   }
   Workspace workspace(request.image);
-  ImageLayout layout = ImageLayout::open(workspace.layout_path());
+  ImageLayout layout = workspace.open_layout();
   Descriptor top = layout.index().manifests()[workspace.select(layout)];
   ChangeRequest effective = request;
   if (!media_type::is_index(top.media_type) && !request.platforms.empty()) {

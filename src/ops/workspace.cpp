@@ -9,13 +9,24 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
+#include <set>
 #include <unistd.h>
 
 namespace ocicap {
 namespace {
 
 constexpr unsigned char gzip_magic[] = {0x1f, 0x8b};
+
+// Files of an archive read in place from this size on stay in the archive:
+// the layers, and none of the documents the workspace reads as files.
+constexpr std::int64_t in_place_size = 1 << 20;
+
+bool has_gzip_magic(const char* head, std::size_t size) {
+  return size == 2 && static_cast<unsigned char>(head[0]) == gzip_magic[0] &&
+         static_cast<unsigned char>(head[1]) == gzip_magic[1];
+}
 
 std::string make_temporary_directory() {
   const char* tmpdir = std::getenv("TMPDIR");
@@ -35,9 +46,27 @@ std::string make_temporary_directory() {
 bool is_gzip_file(const std::string& path) {
   FileDescriptor fd = open_for_reading(path);
   char head[2] = {};
-  std::size_t n = read_fully(fd.get(), head, sizeof head, path);
-  return n == 2 && static_cast<unsigned char>(head[0]) == gzip_magic[0] &&
-         static_cast<unsigned char>(head[1]) == gzip_magic[1];
+  return has_gzip_magic(head, read_fully(fd.get(), head, sizeof head, path));
+}
+
+// Hashes `size` bytes at `offset` of `fd` with sha256.
+Digest digest_of_range(int fd, std::int64_t offset, std::int64_t size,
+                       const std::string& name) {
+  Hasher hasher;
+  std::vector<char> buffer(1 << 20);
+  while (size > 0) {
+    std::size_t wanted = static_cast<std::size_t>(
+        std::min<std::int64_t>(size, static_cast<std::int64_t>(
+                                         buffer.size())));
+    std::size_t n = read_fully_at(fd, buffer.data(), wanted, offset, name);
+    if (n == 0) {
+      throw Error("cannot read " + name + ": the archive ends inside it");
+    }
+    hasher.update(std::string_view(buffer.data(), n));
+    offset += static_cast<std::int64_t>(n);
+    size -= static_cast<std::int64_t>(n);
+  }
+  return hasher.finish();
 }
 
 // Strips the default registry and namespace docker adds to short names.
@@ -161,15 +190,27 @@ void Workspace::unpack(const ImageReference& reference) {
   std::string label = reference.is_stream() ? "standard input"
                                             : reference.path;
   ExtractedArchive extracted;
+  FileDescriptor input;
   if (reference.is_stream()) {
-    extracted = extract_archive(STDIN_FILENO, archive_directory_, label);
+    int fd = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+      throw_errno("cannot read standard input", errno);
+    }
+    input = FileDescriptor(fd);
   } else {
-    FileDescriptor fd = open_for_reading(reference.path);
-    extracted = extract_archive(fd.get(), archive_directory_, label);
+    input = open_for_reading(reference.path);
   }
+  extracted = extract_archive(input.get(), archive_directory_, label,
+                              in_place_size);
   links_ = extracted.links;
   compression_ = extracted.compression;
-  bool has_docker = path_exists(archive_directory_ + "/manifest.json");
+  if (extracted.in_place) {
+    archive_file_ = std::make_shared<const FileDescriptor>(std::move(input));
+    archive_label_ = label;
+    members_ = std::move(extracted.members);
+    unextracted_ = std::move(extracted.unextracted);
+  }
+  bool has_docker = archive_has("manifest.json");
   bool has_oci = path_exists(archive_directory_ + "/oci-layout") &&
                  path_exists(archive_directory_ + "/index.json");
   if (transport_ == Transport::detect) {
@@ -195,6 +236,8 @@ void Workspace::unpack(const ImageReference& reference) {
                               : std::string("")));
     }
     layout_path_ = archive_directory_;
+    add_layout_blob_ranges();
+    record_extracted_identities();
     return;
   }
   if (!has_docker) {
@@ -205,17 +248,17 @@ void Workspace::unpack(const ImageReference& reference) {
                          : std::string("")));
   }
   open_docker_archive();
+  record_extracted_identities();
 }
 
 void Workspace::open_docker_archive() {
-  std::string manifest_path = archive_directory_ + "/manifest.json";
   docker_manifest_ = DockerArchiveManifest::parse(
-      read_small_file(manifest_path, max_document_size), "manifest.json");
+      read_archive_document("manifest.json"), "manifest.json");
   for (const DockerArchiveImage& image : docker_manifest_->images()) {
     std::vector<std::string> paths = image.layers;
     paths.push_back(image.config);
     for (const std::string& path : paths) {
-      if (!path_exists(archive_directory_ + "/" + path)) {
+      if (!archive_has(path)) {
         throw Error("manifest.json names " + quote(path) +
                     ", which the archive does not contain");
       }
@@ -232,7 +275,108 @@ void Workspace::open_docker_archive() {
     build_classic_layout();
   } else {
     layout_path_ = archive_directory_;
+    add_layout_blob_ranges();
   }
+}
+
+// Gives the layout of an OCI or Docker 25 archive the blobs left in it.
+void Workspace::add_layout_blob_ranges() {
+  for (const auto& [path, member] : unextracted_) {
+    constexpr std::string_view prefix = "blobs/";
+    std::size_t slash = path.find('/', prefix.size());
+    if (!path.starts_with(prefix) || slash == std::string::npos) {
+      continue;
+    }
+    try {
+      add_blob_range(path,
+                     Digest::parse(path.substr(prefix.size(),
+                                               slash - prefix.size()) +
+                                   ":" + path.substr(slash + 1)));
+    } catch (const Error&) {
+      // Not a blob name: the layout does not read this file.
+    }
+  }
+}
+
+void Workspace::add_blob_range(const std::string& path, const Digest& digest) {
+  const ArchiveMember* member = unextracted(path);
+  (*blob_ranges_)[digest.string()] =
+      BlobRange{.file = archive_file_,
+                .offset = member->data_offset,
+                .size = member->size,
+                .name = member_name(path)};
+}
+
+void Workspace::record_extracted_identities() {
+  if (!archive_file_) {
+    return;
+  }
+  for (const auto& [path, member] : members_) {
+    if (member.directory || unextracted_.contains(path)) {
+      continue;
+    }
+    if (std::optional<FileIdentity> identity =
+            file_identity(archive_directory_ + "/" + path)) {
+      extracted_identities_[path] = *identity;
+    }
+  }
+}
+
+const ArchiveMember* Workspace::unextracted(const std::string& path) const {
+  auto found = unextracted_.find(path);
+  return found == unextracted_.end() ? nullptr : &found->second;
+}
+
+std::string Workspace::member_name(const std::string& path) const {
+  return quote(path) + " in archive " + archive_label_;
+}
+
+bool Workspace::archive_has(const std::string& path) const {
+  return unextracted(path) != nullptr ||
+         path_exists(archive_directory_ + "/" + path);
+}
+
+std::int64_t Workspace::archive_file_size(const std::string& path) const {
+  if (const ArchiveMember* member = unextracted(path)) {
+    return member->size;
+  }
+  return file_size(archive_directory_ + "/" + path);
+}
+
+bool Workspace::archive_file_is_gzip(const std::string& path) const {
+  if (const ArchiveMember* member = unextracted(path)) {
+    char head[2] = {};
+    std::size_t wanted = member->size < 2 ? 0 : 2;
+    return has_gzip_magic(
+        head, read_fully_at(archive_file_->get(), head, wanted,
+                            member->data_offset, member_name(path)));
+  }
+  return is_gzip_file(archive_directory_ + "/" + path);
+}
+
+std::string Workspace::read_archive_document(const std::string& path) const {
+  const ArchiveMember* member = unextracted(path);
+  if (member == nullptr) {
+    return read_small_file(archive_directory_ + "/" + path,
+                           max_document_size);
+  }
+  if (member->size > static_cast<std::int64_t>(max_document_size)) {
+    throw Error(member_name(path) + " has " + std::to_string(member->size) +
+                " bytes, more than the " + std::to_string(max_document_size) +
+                " allowed for a JSON document");
+  }
+  std::string data(static_cast<std::size_t>(member->size), '\0');
+  data.resize(read_fully_at(archive_file_->get(), data.data(), data.size(),
+                            member->data_offset, member_name(path)));
+  return data;
+}
+
+ImageLayout Workspace::open_layout() const {
+  ImageLayout layout = ImageLayout::open(layout_path_);
+  if (!blob_ranges_->empty()) {
+    layout.set_blob_ranges(blob_ranges_);
+  }
+  return layout;
 }
 
 // The config's diff IDs name the uncompressed layers in manifest.json
@@ -241,10 +385,9 @@ void Workspace::open_docker_archive() {
 void Workspace::take_diff_ids_as_digests(const DockerArchiveImage& image) {
   std::vector<Digest> diff_ids;
   try {
-    std::string config = archive_directory_ + "/" + image.config;
-    diff_ids = ImageConfig::parse(read_small_file(config, max_document_size),
-                                  image.config)
-                   .diff_ids();
+    diff_ids =
+        ImageConfig::parse(read_archive_document(image.config), image.config)
+            .diff_ids();
   } catch (const Error&) {
     return;
   }
@@ -254,8 +397,7 @@ void Workspace::take_diff_ids_as_digests(const DockerArchiveImage& image) {
   for (std::size_t i = 0; i < diff_ids.size(); ++i) {
     const std::string& path = image.layers[i];
     if (diff_ids[i].algorithm() != DigestAlgorithm::sha256 ||
-        file_digests_.contains(path) ||
-        is_gzip_file(archive_directory_ + "/" + path)) {
+        file_digests_.contains(path) || archive_file_is_gzip(path)) {
       continue;
     }
     file_digests_.emplace(path, diff_ids[i]);
@@ -275,12 +417,16 @@ Digest Workspace::archive_file_digest(const std::string& path) const {
 
 Digest Workspace::extracted_file_digest(const std::string& path) const {
   auto found = file_digests_.find(path);
-  if (found == file_digests_.end()) {
-    found = file_digests_
-                .emplace(path, digest_of_file(archive_directory_ + "/" + path))
-                .first;
+  if (found != file_digests_.end()) {
+    return found->second;
   }
-  return found->second;
+  const ArchiveMember* member = unextracted(path);
+  Digest digest =
+      member != nullptr
+          ? digest_of_range(archive_file_->get(), member->data_offset,
+                            member->size, member_name(path))
+          : digest_of_file(archive_directory_ + "/" + path);
+  return file_digests_.emplace(path, digest).first->second;
 }
 
 // Gives a classic archive an OCI image layout with Docker media types: one
@@ -290,11 +436,14 @@ void Workspace::build_classic_layout() {
   ImageLayout layout = ImageLayout::create(layout_path_);
   ImageIndex index = ImageIndex::empty();
   auto add_blob = [&](const std::string& path, std::string type) {
-    std::string file = archive_directory_ + "/" + path;
     Descriptor descriptor{.media_type = std::move(type),
                           .digest = extracted_file_digest(path),
-                          .size = file_size(file)};
-    layout.import_file(file, descriptor.digest);
+                          .size = archive_file_size(path)};
+    if (unextracted(path) != nullptr) {
+      add_blob_range(path, descriptor.digest);
+    } else {
+      layout.import_file(archive_directory_ + "/" + path, descriptor.digest);
+    }
     return descriptor;
   };
   for (const DockerArchiveImage& image : docker_manifest_->images()) {
@@ -302,7 +451,7 @@ void Workspace::build_classic_layout() {
         add_blob(image.config, std::string(media_type::docker_config));
     std::vector<Descriptor> layers;
     for (const std::string& path : image.layers) {
-      bool gzip = is_gzip_file(archive_directory_ + "/" + path);
+      bool gzip = archive_file_is_gzip(path);
       layers.push_back(add_blob(
           path, media_type::layer_type(media_type::Family::docker,
                                        gzip ? media_type::Compression::gzip
@@ -384,7 +533,7 @@ std::string Workspace::archive_path_for(const Digest& digest, bool is_layer) {
 void Workspace::update_docker_manifest(std::size_t position,
                                        const Descriptor& old_top,
                                        const std::optional<std::string>& tag) {
-  ImageLayout layout = ImageLayout::open(layout_path_);
+  ImageLayout layout = open_layout();
   Descriptor new_top = layout.index().manifests()[position];
   // Old and new image manifests pair up by position: a rewrite retargets
   // index entries in place and drops only attestations.
@@ -422,7 +571,7 @@ void Workspace::update_docker_manifest(std::size_t position,
 void Workspace::update_docker_index(std::size_t position,
                                     const Descriptor& old_top,
                                     const std::optional<std::string>& tag) {
-  ImageLayout layout = ImageLayout::open(layout_path_);
+  ImageLayout layout = open_layout();
   ImageIndex index = layout.index();
   std::vector<Descriptor> entries = index.manifests();
   const Descriptor& new_top = entries[position];
@@ -464,8 +613,53 @@ void Workspace::write_packed(int fd, const std::string& target) const {
     paths.push_back(path);
   }
   std::sort(paths.begin(), paths.end());
+  if (archive_file_) {
+    write_in_place_packed(fd, target, paths);
+    return;
+  }
   write_archive(fd, archive_directory_, paths, links_, compression_,
                 archive_mtime(), target);
+}
+
+void Workspace::write_in_place_packed(
+    int fd, const std::string& target,
+    const std::vector<std::string>& paths) const {
+  std::set<std::string> link_names;
+  for (const ArchiveLink& link : links_) {
+    link_names.insert(link.name);
+  }
+  // A file the workspace added or replaced is written anew. Every other
+  // file of the directory is an unchanged member, or a link member made a
+  // hard link on disk, and is copied from the archive.
+  std::vector<std::string> written;
+  std::set<std::string> replaced;
+  for (const std::string& path : paths) {
+    auto recorded = extracted_identities_.find(path);
+    bool unchanged = recorded != extracted_identities_.end() &&
+                     file_identity(archive_directory_ + "/" + path) ==
+                         recorded->second;
+    if (unchanged || link_names.contains(path)) {
+      continue;
+    }
+    written.push_back(path);
+    replaced.insert(path);
+  }
+  std::set<std::string> directories;
+  for (const auto& [path, member] : members_) {
+    if (member.directory) {
+      directories.insert(path);
+    }
+    if (replaced.contains(path)) {
+      continue;
+    }
+    copy_file_bytes(archive_file_->get(), member.header_offset,
+                    member.end_offset - member.header_offset, fd,
+                    member_name(path), target);
+  }
+  // The tar writer adds the end-of-archive blocks after the new files.
+  write_archive(fd, archive_directory_, written, {},
+                media_type::Compression::none, archive_mtime(), target,
+                directories);
 }
 
 void Workspace::pack(const std::string& target, std::size_t position,

@@ -4,6 +4,11 @@
 // archive or a Docker 25+ archive already holds a layout, and a classic
 // `docker save` archive is given one whose blobs are hard links to its
 // files. pack() writes the layout back as an archive of the input's kind.
+//
+// A plain tar archive in a regular file, standard input included, is read
+// in place: its files of 1 MiB or more, the layers, stay in it and the
+// layout reads them as blob ranges. pack() then copies every member it did
+// not change from the input, headers included, and adds the new files.
 #pragma once
 
 #include "ocicap/archive_io.hpp"
@@ -12,8 +17,11 @@
 #include "ocicap/image_reference.hpp"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ocicap {
 
@@ -43,6 +51,9 @@ public:
   // The kind of the input, after detection.
   Transport transport() const { return transport_; }
   const std::string& layout_path() const { return layout_path_; }
+
+  // Opens the layout, with the blobs left in the archive.
+  ImageLayout open_layout() const;
 
   // Returns the index.json position of the image the reference names.
   std::size_t select(const ImageLayout& layout) const;
@@ -74,6 +85,22 @@ private:
   // classic archive is large and needed several times.
   Digest extracted_file_digest(const std::string& path) const;
   void write_packed(int fd, const std::string& target) const;
+  // Writes the archive read in place: its unchanged members, then the
+  // files the workspace added or replaced.
+  void write_in_place_packed(int fd, const std::string& target,
+                             const std::vector<std::string>& paths) const;
+  // Whether the archive has a file at `path`, extracted or left in place.
+  bool archive_has(const std::string& path) const;
+  std::int64_t archive_file_size(const std::string& path) const;
+  bool archive_file_is_gzip(const std::string& path) const;
+  std::string read_archive_document(const std::string& path) const;
+  // Returns the member of the archive at `path` left in place, or null.
+  const ArchiveMember* unextracted(const std::string& path) const;
+  // Names a member left in place in messages.
+  std::string member_name(const std::string& path) const;
+  void add_blob_range(const std::string& path, const Digest& digest);
+  void add_layout_blob_ranges();
+  void record_extracted_identities();
 
   ImageReference reference_;
   Transport transport_;
@@ -92,6 +119,17 @@ private:
   mutable std::map<std::string, Digest> file_digests_;
   // For docker-archive: the archive path of each blob the archive names.
   std::map<std::string, std::string> blob_paths_;
+
+  // For an archive read in place: the archive file, its members in order,
+  // the files left in it, the blob ranges the layout reads, and the
+  // identity of each file extracted from it, from which pack() learns
+  // whether the workspace replaced the file.
+  std::shared_ptr<const FileDescriptor> archive_file_;
+  std::string archive_label_;
+  std::vector<std::pair<std::string, ArchiveMember>> members_;
+  std::map<std::string, ArchiveMember> unextracted_;
+  std::shared_ptr<BlobRanges> blob_ranges_ = std::make_shared<BlobRanges>();
+  std::map<std::string, FileIdentity> extracted_identities_;
 };
 
 } // namespace ocicap

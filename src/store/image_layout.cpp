@@ -2,7 +2,9 @@
 
 #include "ocicap/error.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace ocicap {
@@ -69,8 +71,31 @@ std::string ImageLayout::blob_path(const Digest& digest) const {
          digest.encoded();
 }
 
+void ImageLayout::set_blob_ranges(std::shared_ptr<const BlobRanges> ranges) {
+  ranges_ = std::move(ranges);
+}
+
+const BlobRange* ImageLayout::find_range(const Digest& digest) const {
+  if (!ranges_) {
+    return nullptr;
+  }
+  auto found = ranges_->find(digest.string());
+  return found == ranges_->end() ? nullptr : &found->second;
+}
+
 bool ImageLayout::has_blob(const Digest& digest) const {
-  return path_exists(blob_path(digest));
+  return find_range(digest) != nullptr || path_exists(blob_path(digest));
+}
+
+std::optional<std::int64_t> ImageLayout::blob_size(const Digest& digest) const {
+  if (const BlobRange* range = find_range(digest)) {
+    return range->size;
+  }
+  std::string path = blob_path(digest);
+  if (!path_exists(path)) {
+    return std::nullopt;
+  }
+  return file_size(path);
 }
 
 std::string ImageLayout::read_document(const Descriptor& descriptor) const {
@@ -80,23 +105,38 @@ std::string ImageLayout::read_document(const Descriptor& descriptor) const {
                 " bytes, more than the " + std::to_string(max_document_size) +
                 " allowed for a JSON document");
   }
-  FileDescriptor fd = open_blob(descriptor);
-  std::string data(static_cast<std::size_t>(descriptor.size) + 1, '\0');
-  std::string path = blob_path(descriptor.digest);
-  data.resize(read_fully(fd.get(), data.data(), data.size(), path));
+  BlobFile blob = open_blob(descriptor);
+  // One byte more than declared shows a blob longer than its descriptor.
+  std::size_t wanted = static_cast<std::size_t>(descriptor.size) + 1;
+  if (blob.length >= 0) {
+    wanted = std::min(wanted, static_cast<std::size_t>(blob.length));
+  }
+  std::string data(wanted, '\0');
+  data.resize(read_fully_at(blob.fd.get(), data.data(), data.size(),
+                            blob.offset, blob.name));
   VerifyingCounter counter(descriptor.digest, descriptor.size);
   counter.update(data);
   counter.verify();
   return data;
 }
 
-FileDescriptor ImageLayout::open_blob(const Descriptor& descriptor) const {
+BlobFile ImageLayout::open_blob(const Descriptor& descriptor) const {
+  if (const BlobRange* range = find_range(descriptor.digest)) {
+    int fd = ::fcntl(range->file->get(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+      throw_errno("cannot open " + range->name, errno);
+    }
+    return BlobFile{.fd = FileDescriptor(fd),
+                    .offset = range->offset,
+                    .length = range->size,
+                    .name = range->name};
+  }
   std::string path = blob_path(descriptor.digest);
   if (!path_exists(path)) {
     throw Error("blob " + descriptor.digest.string() + " not found: " + path +
                 " is missing from the layout");
   }
-  return open_for_reading(path);
+  return BlobFile{.fd = open_for_reading(path), .name = path};
 }
 
 std::unique_ptr<BlobWriter> ImageLayout::write_blob() const {
@@ -124,6 +164,13 @@ void ImageLayout::import_blob(const ImageLayout& source,
   std::string target = blob_path(descriptor.digest);
   make_directories(parent_directory(target));
   new_blobs_->push_back(target);
+  if (const BlobRange* range = source.find_range(descriptor.digest)) {
+    AtomicFile file(target, path_);
+    copy_file_bytes(range->file->get(), range->offset, range->size,
+                    file.fd(), range->name, target);
+    file.commit();
+    return;
+  }
   link_or_copy_file(source.blob_path(descriptor.digest), target, path_);
 }
 

@@ -60,6 +60,92 @@ std::size_t read_fully(int fd, char* buffer, std::size_t size,
   return done;
 }
 
+std::size_t read_fully_at(int fd, char* buffer, std::size_t size,
+                          std::int64_t offset, const std::string& path) {
+  std::size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd, buffer + done, size - done,
+                        static_cast<off_t>(offset) +
+                            static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      throw_errno("cannot read " + path, errno);
+    }
+    if (n == 0) {
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
+
+void copy_file_bytes(int source, std::int64_t offset, std::int64_t length,
+                     int target, const std::string& source_name,
+                     const std::string& target_name) {
+  auto source_ended = [&] {
+    throw Error("cannot read " + source_name + ": it ended " +
+                std::to_string(length) + " bytes before the expected end");
+  };
+  bool in_kernel = true;
+  std::vector<char> buffer;
+  while (length > 0) {
+    if (in_kernel) {
+      off_t position = static_cast<off_t>(offset);
+      ssize_t n = ::copy_file_range(
+          source, &position, target, nullptr,
+          static_cast<std::size_t>(std::min<std::int64_t>(length, 1 << 30)),
+          0);
+      if (n > 0) {
+        offset += n;
+        length -= n;
+        continue;
+      }
+      if (n == 0) {
+        source_ended();
+      }
+      if (errno == EINTR) {
+        continue;
+      }
+      // A pipe, an O_APPEND file, a kernel or filesystem without the call:
+      // the bytes go through a buffer instead.
+      if (errno != EINVAL && errno != EXDEV && errno != ENOSYS &&
+          errno != EOPNOTSUPP && errno != EBADF && errno != ETXTBSY) {
+        throw_errno("cannot copy " + source_name + " to " + target_name,
+                    errno);
+      }
+      in_kernel = false;
+      buffer.resize(1 << 20);
+    }
+    std::size_t wanted = static_cast<std::size_t>(
+        std::min<std::int64_t>(length, static_cast<std::int64_t>(
+                                           buffer.size())));
+    std::size_t n =
+        read_fully_at(source, buffer.data(), wanted, offset, source_name);
+    if (n == 0) {
+      source_ended();
+    }
+    write_fully(target, std::string_view(buffer.data(), n), target_name);
+    offset += static_cast<std::int64_t>(n);
+    length -= static_cast<std::int64_t>(n);
+  }
+}
+
+std::optional<FileIdentity> file_identity(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
+  return FileIdentity{
+      .device = static_cast<std::uint64_t>(st.st_dev),
+      .inode = static_cast<std::uint64_t>(st.st_ino),
+      .size = static_cast<std::int64_t>(st.st_size),
+      .modification_time_ns =
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 +
+          st.st_mtim.tv_nsec};
+}
+
 void write_fully(int fd, std::string_view data, const std::string& path) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());

@@ -594,6 +594,24 @@ assert_eq "pipeline set | get prints the caps" \
 check_set_report "pipeline set report on stderr" \
     "$(cat "$WORK/pipeline.stderr")"
 
+# A file on standard input is read in place; a pipe on standard output
+# takes the members copied from it through a buffer.
+"$OCICAP" set docker-archive:- cap_ipc_lock+eip /usr/bin/capcheck \
+    <"$inputs/app.docker.tar" 2>/dev/null |
+    "$OCICAP" get docker-archive:- /usr/bin/capcheck >"$WORK/in-place.stdout"
+assert_eq "file in, pipe out: both stages exit 0" "0 0" "${PIPESTATUS[*]}"
+assert_eq "file in, pipe out: get prints the caps" \
+    "/usr/bin/capcheck cap_ipc_lock=eip" "$(cat "$WORK/in-place.stdout")"
+
+# Read in place, the output keeps every member it does not replace, in
+# order and with its own header: the input's listing without manifest.json
+# starts the output's.
+kept=$(tar --list --verbose --file "$inputs/app.docker.tar" |
+    grep -v ' manifest.json$')
+assert_eq "docker-archive:- read in place keeps the unchanged members" \
+    "$kept" "$(tar --list --verbose --file "$WORK/stream-docker.tar" |
+        head -n "$(wc -l <<<"$kept")")"
+
 pipeline_output=$(cat "$inputs/app.oci.tar" |
     "$OCICAP" set - cap_ipc_lock+eip /usr/bin/capcheck 2>/dev/null |
     "$OCICAP" get - /usr/bin/capcheck)
@@ -612,8 +630,10 @@ check_error_result "- with bytes that are no archive" "standard input"
 assert_eq "- with bytes that are no archive writes nothing" \
     0 "$(stat --format %s "$WORK/stream-random.tar")"
 
-# The image is stored on disk once, so an image with a 24 MB file
-# streams through with TMPDIR on a tmpfs of 1.5 times the archive size.
+# Through a pipe, the image is stored on disk once, so an image with a
+# 24 MB file streams through with TMPDIR on a tmpfs of 1.5 times the
+# archive size. From a file, its layers are read in place and TMPDIR needs
+# a quarter of it: the new layer and the documents.
 big_layout=$WORK/big-layout
 copy_default_image "$big_layout"
 make_dir "$WORK/big-root/opt"
@@ -625,14 +645,28 @@ skopeo copy --quiet "oci:$big_layout:app" \
     fatal "skopeo could not write $WORK/big.tar"
 big_kib=$(($(stat --format %s "$WORK/big.tar") / 1024))
 if mount_small_tmpfs "$WORK/small-tmp" $((big_kib * 3 / 2)); then
-    TMPDIR=$WORK/small-tmp run_ocicap_stream "$WORK/big.tar" \
-        "$WORK/big-out.tar" set docker-archive:- cap_ipc_lock+eip \
-        /usr/bin/capcheck
-    assert_eq "stream with TMPDIR for 1.5 images: exit 0" 0 "$OCICAP_STATUS"
-    [[ $OCICAP_STATUS -eq 0 ]] || show stderr "$OCICAP_STDERR"
-    assert_eq "stream leaves TMPDIR empty" "" "$(ls -A "$WORK/small-tmp")"
-    assert_capped_skopeo_image "stream of a 24 MB image" \
+    cat "$WORK/big.tar" |
+        TMPDIR=$WORK/small-tmp "$OCICAP" set docker-archive:- \
+            cap_ipc_lock+eip /usr/bin/capcheck >"$WORK/big-out.tar" \
+            2>"$WORK/big.stderr"
+    assert_eq "pipe with TMPDIR for 1.5 images: exit 0" 0 "${PIPESTATUS[1]}"
+    assert_eq "pipe leaves TMPDIR empty" "" "$(ls -A "$WORK/small-tmp")"
+    assert_capped_skopeo_image "pipe of a 24 MB image" \
         "docker-archive:$WORK/big-out.tar" 4
+else
+    echo "# mount -t tmpfs failed, disk use of a stream not checked"
+fi
+if mount_small_tmpfs "$WORK/quarter-tmp" $((big_kib / 4)); then
+    TMPDIR=$WORK/quarter-tmp run_ocicap_stream "$WORK/big.tar" \
+        "$WORK/big-in-place.tar" set docker-archive:- cap_ipc_lock+eip \
+        /usr/bin/capcheck
+    assert_eq "file read in place with TMPDIR for 1/4 image: exit 0" 0 \
+        "$OCICAP_STATUS"
+    [[ $OCICAP_STATUS -eq 0 ]] || show stderr "$OCICAP_STDERR"
+    assert_eq "file read in place leaves TMPDIR empty" "" \
+        "$(ls -A "$WORK/quarter-tmp")"
+    assert_capped_skopeo_image "file of a 24 MB image read in place" \
+        "docker-archive:$WORK/big-in-place.tar" 4
 else
     echo "# mount -t tmpfs failed, disk use of a stream not checked"
 fi

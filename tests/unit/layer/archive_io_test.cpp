@@ -8,11 +8,13 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <doctest/doctest.h>
+#include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
 #include <set>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 using ocicap::ArchiveLink;
@@ -211,6 +213,94 @@ TEST_SUITE("ArchiveIo") {
       CHECK(S_ISREG(st.st_mode));
       CHECK(st.st_ino == file);
     }
+  }
+
+  TEST_CASE("locates members read in place") {
+    TempDirectory directory;
+    std::string tar = directory.file("in-place.tar");
+    // A name over 100 bytes takes a PAX header, and so does a link target.
+    std::string long_name = "blobs/" + std::string(120, 'l') + "/big";
+    std::string big(70000, 'b');
+    big[0] = 'B';
+    write_raw_archive(tar,
+                      {{.name = "blobs", .type = AE_IFDIR},
+                       {.name = "small.json", .content = "{}"},
+                       {.name = long_name, .content = big},
+                       {.name = "odd", .content = std::string(4097, 'o')},
+                       {.name = "link.tar",
+                        .type = AE_IFLNK,
+                        .symlink = long_name},
+                       {.name = "empty", .content = ""}});
+    // Reading starts after a prefix, as on standard input left mid-file,
+    // and offsets count from the start of the file.
+    constexpr std::int64_t prefix = 1536;
+    std::string bytes = std::string(prefix, 'x') + read_file(tar);
+    write_file(tar, bytes);
+    FileDescriptor fd = ocicap::open_for_reading(tar);
+    REQUIRE(::lseek(fd.get(), prefix, SEEK_SET) == prefix);
+    std::string out = directory.file("out");
+    ocicap::make_directories(out);
+    ocicap::ExtractedArchive result =
+        ocicap::extract_archive(fd.get(), out, "in-place.tar", 4096);
+    REQUIRE(result.in_place);
+
+    // Members tile the archive from where reading started, in order.
+    REQUIRE(result.members.size() == 6);
+    std::int64_t position = prefix;
+    for (const auto& [name, member] : result.members) {
+      CAPTURE(name);
+      CHECK(member.header_offset == position);
+      CHECK(member.end_offset >= member.data_offset + member.size);
+      CHECK(member.end_offset % 512 == 0);
+      position = member.end_offset;
+    }
+    CHECK(result.members[0].second.directory);
+    CHECK_FALSE(result.members[1].second.directory);
+
+    // Files of 4096 bytes or more stay in the archive, links included.
+    CHECK(read_file(out + "/small.json") == "{}");
+    CHECK_FALSE(ocicap::path_exists(out + "/" + long_name));
+    CHECK_FALSE(ocicap::path_exists(out + "/link.tar"));
+    REQUIRE(result.unextracted.size() == 3);
+    const ocicap::ArchiveMember& member = result.unextracted.at(long_name);
+    CHECK(bytes.substr(static_cast<std::size_t>(member.data_offset),
+                       big.size()) == big);
+    CHECK(result.unextracted.at("link.tar").data_offset ==
+          member.data_offset);
+    const ocicap::ArchiveMember& odd = result.unextracted.at("odd");
+    CHECK(bytes.substr(static_cast<std::size_t>(odd.data_offset), 4097) ==
+          std::string(4097, 'o'));
+  }
+
+  TEST_CASE("reads a pipe or a compressed archive whole") {
+    TempDirectory directory;
+    std::string tar = directory.file("whole.tar");
+    write_raw_archive(tar, {{.name = "big", .content = std::string(9000, 'b')}});
+    std::string gzip = directory.file("whole.tar.gz");
+    REQUIRE(std::system(("gzip -c " + tar + " >" + gzip).c_str()) == 0);
+    FileDescriptor compressed = ocicap::open_for_reading(gzip);
+    std::string out = directory.file("gzip");
+    ocicap::make_directories(out);
+    ocicap::ExtractedArchive result =
+        ocicap::extract_archive(compressed.get(), out, "whole.tar.gz", 100);
+    CHECK_FALSE(result.in_place);
+    CHECK(result.unextracted.empty());
+    CHECK(read_file(out + "/big") == std::string(9000, 'b'));
+
+    int pipe_fds[2];
+    REQUIRE(::pipe(pipe_fds) == 0);
+    FileDescriptor read_end(pipe_fds[0]);
+    {
+      FileDescriptor write_end(pipe_fds[1]);
+      std::string bytes = read_file(tar);
+      REQUIRE(bytes.size() < 65536);
+      ocicap::write_fully(write_end.get(), bytes, "pipe");
+    }
+    out = directory.file("pipe");
+    ocicap::make_directories(out);
+    result = ocicap::extract_archive(read_end.get(), out, "pipe", 100);
+    CHECK_FALSE(result.in_place);
+    CHECK(read_file(out + "/big") == std::string(9000, 'b'));
   }
 
   TEST_CASE("rejects links to files outside the archive") {

@@ -230,6 +230,39 @@ TEST_SUITE("ImageLayout") {
                          Error);
   }
 
+  TEST_CASE("reads blob ranges of another file") {
+    TempDirectory directory;
+    ImageLayout layout = make_layout(directory.file("layout"));
+    std::string document = R"({"a":1})";
+    std::string archive = directory.file("archive");
+    write_file(archive, "head" + document + "tail");
+    Descriptor descriptor{.media_type = json_type,
+                          .digest = ocicap::digest_of(document),
+                          .size = static_cast<std::int64_t>(document.size())};
+    auto file = std::make_shared<const ocicap::FileDescriptor>(
+        ocicap::open_for_reading(archive));
+    auto ranges = std::make_shared<ocicap::BlobRanges>();
+    (*ranges)[descriptor.digest.string()] =
+        ocicap::BlobRange{.file = file,
+                          .offset = 4,
+                          .size = descriptor.size,
+                          .name = "\"doc\" in archive"};
+    CHECK_FALSE(layout.has_blob(descriptor.digest));
+    layout.set_blob_ranges(ranges);
+    CHECK(layout.has_blob(descriptor.digest));
+    CHECK(layout.blob_size(descriptor.digest) == descriptor.size);
+    CHECK(layout.read_document(descriptor) == document);
+
+    // The range ends the blob, so a longer descriptor sees too few bytes.
+    Descriptor longer = descriptor;
+    longer.size += 4;
+    CHECK_THROWS_AS(layout.read_document(longer), Error);
+
+    ImageLayout copy = make_layout(directory.file("copy"));
+    copy.import_blob(layout, descriptor);
+    CHECK(read_file(copy.blob_path(descriptor.digest)) == document);
+  }
+
   TEST_CASE("import_blob hard links from another layout") {
     TempDirectory directory;
     ImageLayout source = make_layout(directory.file("source"));
