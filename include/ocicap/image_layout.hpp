@@ -65,6 +65,14 @@ public:
   const std::string& path() const { return path_; }
   const ImageIndex& index() const { return index_; }
 
+  // Makes every reader of this layout's layers check the config's diff ID,
+  // whatever set_diff_id_check() says. A layout made from a docker save
+  // archive needs it: manifest.json names files, not digests, so the
+  // digests are computed from the files and only the diff IDs tie the
+  // layers to the config.
+  void require_diff_ids() { diff_ids_required_ = true; }
+  bool diff_ids_required() const { return diff_ids_required_; }
+
   // Makes the blobs of `ranges` part of the layout, read from their files
   // in place of blobs/ALGORITHM/ENCODED. Copies of this object share them.
   void set_blob_ranges(std::shared_ptr<const BlobRanges> ranges);
@@ -111,6 +119,7 @@ private:
   std::string path_;
   ImageIndex index_ = ImageIndex::empty();
   std::shared_ptr<const BlobRanges> ranges_;
+  bool diff_ids_required_ = false;
   std::shared_ptr<std::vector<std::string>> new_blobs_ =
       std::make_shared<std::vector<std::string>>();
 };

@@ -126,7 +126,8 @@ int run(int argc, char** argv) {
       start_terminal_progress(quiet != nullptr && quiet->count() > 0);
   const CLI::Option* verify =
       command->get_option_no_throw("--verify-diff-ids");
-  set_diff_id_check(verify != nullptr && verify->count() > 0);
+  set_diff_id_check(verify != nullptr && verify->count() > 0 &&
+                    verify->as<bool>());
 
   try {
     if (app.got_subcommand("set")) {

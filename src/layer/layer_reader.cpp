@@ -42,12 +42,12 @@ LayerReader::LayerReader(const ImageLayout& layout, const ImageLayer& layer)
       label_, [&] { return layer_compression(layer.descriptor); });
   // An uncompressed layer's diff ID is usually its digest, the sha256 of
   // the same bytes, which the blob check computes already. Otherwise it is
-  // hashed whatever set_diff_id_check() says: a plain layer has no
-  // compression checks, and its diff ID is all that ties a docker save
-  // archive's layer file to the config.
+  // hashed whatever set_diff_id_check() says when the layer is plain, which
+  // has no compression checks, or when the layout requires it.
   bool plain = compression == media_type::Compression::none;
   bool diff_id_is_digest = plain && layer.diff_id == layer.descriptor.digest;
-  hash_diff_id_ = !diff_id_is_digest && (plain || diff_id_check.load());
+  hash_diff_id_ = !diff_id_is_digest &&
+                  (plain || layout.diff_ids_required() || diff_id_check.load());
   stream_ = std::make_unique<LayerStream>(layout.open_blob(layer.descriptor),
                                           layer.descriptor, compression);
   tar_ = archive_read_new();
@@ -203,10 +203,11 @@ void LayerReader::finish() {
   }
   Digest diff_id = diff_id_hasher_.finish();
   if (diff_id != layer_.diff_id) {
-    throw Error(label_ + " does not match its diff ID " +
+    throw Error(label_ + ": the uncompressed layer hashes to " +
+                diff_id.string() + ", not to its diff ID " +
                 layer_.diff_id.string() +
-                " (the uncompressed content hashes to " + diff_id.string() +
-                "): the config and the layer disagree");
+                " in the config, so the image is damaged; build it or copy "
+                "it from its source again");
   }
 }
 

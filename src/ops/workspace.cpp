@@ -376,6 +376,9 @@ ImageLayout Workspace::open_layout() const {
   if (!blob_ranges_->empty()) {
     layout.set_blob_ranges(blob_ranges_);
   }
+  if (classic_docker_) {
+    layout.require_diff_ids();
+  }
   return layout;
 }
 

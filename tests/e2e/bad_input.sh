@@ -230,8 +230,30 @@ expect_rejected "get with --verify-diff-ids on a wrong diff ID" \
 expect_rejected "get -r with --verify-diff-ids on a wrong diff ID" \
     "$layer" "$layout" get -r --verify-diff-ids "oci:$layout:app"
 expect_rejected "set with --verify-diff-ids on a wrong diff ID" \
-    "does not match its diff ID" "$layout" \
+    "not to its diff ID" "$layout" \
     set --verify-diff-ids "oci:$layout:app" cap_ipc_lock+eip /etc/other
+
+# In a docker save archive the layer digests are computed from the files,
+# so a gzip layer file that does not match the config's diff ID is found
+# without --verify-diff-ids.
+docker_root=$WORK/docker-diff-id
+skopeo copy --quiet "oci:$DEFAULT_IMAGE:app" \
+    "docker-archive:$WORK/docker-diff-id.tar:app:1" ||
+    fatal "skopeo could not write a docker archive"
+make_dir "$docker_root"
+tar --extract --file "$WORK/docker-diff-id.tar" --directory "$docker_root"
+top_layer=$(jq -r '.[0].Layers[-1]' "$docker_root/manifest.json")
+top_layer_file=$(realpath "$docker_root/$top_layer")
+gzip -n <"$WORK/diff-id.tar" >"$top_layer_file"
+tar --create --file "$WORK/docker-diff-id.tar" --directory "$docker_root" .
+before=$(file_sha256 "$WORK/docker-diff-id.tar")
+expect_error "get -r on a docker archive gzip layer with a wrong diff ID" \
+    "not to its diff ID" get -r "docker-archive:$WORK/docker-diff-id.tar"
+expect_error "set on a docker archive gzip layer with a wrong diff ID" \
+    "not to its diff ID" \
+    set "docker-archive:$WORK/docker-diff-id.tar" cap_ipc_lock+eip /etc/other
+assert_eq "docker archive with a wrong diff ID: archive unchanged" \
+    "$before" "$(file_sha256 "$WORK/docker-diff-id.tar")"
 
 layout=$(new_case media-type)
 python3 "$OCITOOL" edit-layer "$layout" app 0 \
