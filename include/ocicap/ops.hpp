@@ -112,6 +112,9 @@ struct ImageUser {
   // Set when a name's numeric ID is unknown: why, e.g. "user app is not
   // in the image's /etc/passwd".
   std::string unresolved;
+  // Set when reading /etc/passwd or /etc/group failed, such as on a
+  // damaged layer: the error.
+  std::string read_error;
 };
 
 struct ChangedFile {

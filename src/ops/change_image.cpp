@@ -227,6 +227,20 @@ std::vector<ChangedFile> changed_files(const ResolvedChange& change,
 
 std::string history_comment() { return "ocicap " OCICAP_VERSION; }
 
+// Turns a failed read of the user databases into a warning. Only the
+// runtime advice needs them, but a layer that fails its checks there is
+// damaged, and the user must hear of it.
+void warn_of_user_read_error(ImageChange& change, const std::string& label) {
+  if (change.files.empty() ||
+      change.files.front().image_user.read_error.empty()) {
+    return;
+  }
+  change.warnings.push_back(
+      "cannot read the user's /etc/passwd or /etc/group in " + label + ": " +
+      change.files.front().image_user.read_error +
+      "; the runtime advice below is made without the user's IDs");
+}
+
 } // namespace
 
 ImageChange change_image(const SourceImage& source, ImageLayout& destination,
@@ -238,6 +252,8 @@ ImageChange change_image(const SourceImage& source, ImageLayout& destination,
   if (resolved.targets.empty()) {
     return change;
   }
+  change.files = changed_files(resolved, source, observer);
+  warn_of_user_read_error(change, label);
 
   // Write the new layer.
   BuildTime time = choose_build_time(source.config);
@@ -269,7 +285,6 @@ ImageChange change_image(const SourceImage& source, ImageLayout& destination,
                                          source.manifest_descriptor.media_type);
   change.manifest.annotations = source.manifest_descriptor.annotations;
   change.manifest.platform = source.manifest_descriptor.platform;
-  change.files = changed_files(resolved, source, observer);
   return change;
 }
 
@@ -281,6 +296,7 @@ ImageChange plan_image_change(const SourceImage& source,
   ResolvedChange resolved =
       resolve_change(source, request, label, observer, false, change.warnings);
   change.files = changed_files(resolved, source, observer);
+  warn_of_user_read_error(change, label);
   return change;
 }
 

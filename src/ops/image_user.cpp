@@ -142,6 +142,7 @@ ImageUser resolve_image_user(const SourceImage& source,
     } catch (const Error& error) {
       user.unresolved = with_context(
           "the image's /etc/passwd and /etc/group cannot be read", error.what());
+      user.read_error = error.what();
       return user;
     }
     if (needs_passwd) {

@@ -199,6 +199,22 @@ flip_byte "$(layer_blob "$layout" 1)" -8 "$WORK/layer.crc"
 layer=$(replace_layer "$layout" 1 "$WORK/layer.crc")
 expect_broken_layout "gzip CRC mismatch" "$layer" "$layout"
 
+# The runtime advice reads the user's /etc/passwd from layer 0, below the
+# layer that decides capcheck. set does not need it, so a damaged layer 0
+# gives a warning that names it.
+layout=$(new_case gzip-crc-passwd)
+flip_byte "$(layer_blob "$layout" 0)" -8 "$WORK/layer0.crc"
+layer=$(replace_layer "$layout" 0 "$WORK/layer0.crc")
+assert_eq "the default image names its user" "app" \
+    "$(config_json "$layout" app | jq -r .config.User)"
+expect_success "set with the user's layer damaged" \
+    set "oci:$layout:app" cap_ipc_lock+eip /usr/bin/capcheck
+assert_contains "set with the user's layer damaged: warning" \
+    "ocicap: warning: cannot read the user's /etc/passwd or /etc/group" \
+    "$OCICAP_STDERR"
+assert_contains "set with the user's layer damaged: warning names it" \
+    "$layer" "$(grep '^ocicap: warning: ' <<<"$OCICAP_STDERR")"
+
 layout=$(new_case not-gzip)
 gzip -dc "$(layer_blob "$layout" 0)" >"$WORK/layer.tar"
 layer=$(replace_layer "$layout" 0 "$WORK/layer.tar")
