@@ -16,8 +16,31 @@ struct GetOptions {
   CommonOptions common;
 };
 
-void print_files(const GetResult& result) {
+// Returns whether `path` fits a getcap line that `ocicap apply` reads back
+// as the same path: one without blanks or control bytes.
+bool fits_getcap_line(std::string_view path) {
+  for (char c : path) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte <= ' ' || byte == 0x7f) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Prints a line per file. A name that no getcap line can hold is left out
+// and becomes an error: printed raw, a name with a newline could forge a
+// line that `ocicap apply` would follow.
+void print_files(const GetResult& result, std::vector<std::string>& errors) {
   for (const FileCapabilities& file : result.files) {
+    if (!fits_getcap_line(file.path)) {
+      errors.push_back("the file " + quote(file.path) + " has capabilities " +
+                       format_getcap_text(file.capabilities) +
+                       " but a name with blanks or control characters, "
+                       "which a getcap line cannot hold; list it with "
+                       "--json");
+      continue;
+    }
     std::cout << file.path << ' ' << format_getcap_text(file.capabilities)
               << '\n';
   }
@@ -37,7 +60,7 @@ int run_get(const GetOptions& options) {
   if (options.json) {
     std::cout << get_json(result, request.image.string()).dump() << '\n';
   } else {
-    print_files(result);
+    print_files(result, result.errors);
   }
   if (!options.common.quiet) {
     for (const std::string& warning : result.warnings) {

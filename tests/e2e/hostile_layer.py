@@ -191,6 +191,16 @@ def case_non_utf8():
     ]
 
 
+def case_forged_line():
+    # Printed raw, this name would read as two getcap lines, the first of
+    # which gives /etc/passwd a capability.
+    return [
+        capable(b"etc/passwd cap_sys_admin=ep\nusr/bin/forged"),
+        capable(b"usr/bin/with space"),
+        t.end(),
+    ]
+
+
 def case_whiteout_tricks():
     return [
         t.member(b"usr/bin/.wh.."),
@@ -222,6 +232,7 @@ CASES = {
     "symlink-loops": case_symlink_loops,
     "duplicates": case_duplicates,
     "non-utf8": case_non_utf8,
+    "forged-line": case_forged_line,
     "whiteout-tricks": case_whiteout_tricks,
     "no-end": case_no_end,
     "bomb": case_bomb,
