@@ -67,8 +67,9 @@ std::string normalize_clause(std::string_view clause) {
     result += ',';
     names.remove_prefix(comma + 1);
   }
+  // The flags stay as written: setcap (libcap 2.66) rejects "=EIP".
   if (names_end != std::string_view::npos) {
-    result += to_lower(clause.substr(names_end));
+    result += clause.substr(names_end);
   }
   return result;
 }

@@ -54,10 +54,12 @@ std::uint32_t parse_root_id(std::string_view number, std::string_view text) {
     valid = valid && c >= '0' && c <= '9';
     value = value * 10 + static_cast<unsigned>(c - '0');
   }
-  if (!valid || value > UINT32_MAX) {
+  // 4294967295 is (uid_t)-1, which no user namespace maps; --rootid and
+  // setcap -n reject it too.
+  if (!valid || value >= UINT32_MAX) {
     throw Error("invalid root ID in " + quote(text) +
                 ": expected [rootid=N] with N a user ID from 0 to " +
-                std::to_string(UINT32_MAX));
+                std::to_string(UINT32_MAX - 1));
   }
   return static_cast<std::uint32_t>(value);
 }

@@ -18,20 +18,30 @@ struct SetOptions {
 };
 
 // Returns the root ID of a --rootid value, or nullopt for no value and for
-// 0, which writes revision 2 as setcap -n 0 does. Throws UsageError for a
-// value that is not a user ID.
+// 0, which writes revision 2, the form without a root ID. Throws
+// UsageError for a value that is not a user ID. As setcap -n reads its
+// value with strtol base 0, "010" is octal and "0x10" hexadecimal.
 std::optional<std::uint32_t> parse_root_id(const std::string& text,
                                            bool given) {
   if (!given) {
     return std::nullopt;
   }
+  std::string_view digits = text;
+  int base = 10;
+  if (digits.starts_with("0x") || digits.starts_with("0X")) {
+    digits.remove_prefix(2);
+    base = 16;
+  } else if (digits.size() > 1 && digits.starts_with("0")) {
+    digits.remove_prefix(1);
+    base = 8;
+  }
   std::uint32_t value = 0;
-  auto [end, error] =
-      std::from_chars(text.data(), text.data() + text.size(), value);
+  auto [end, error] = std::from_chars(
+      digits.data(), digits.data() + digits.size(), value, base);
   // 4294967295 is (uid_t)-1, which no user namespace maps, and
   // setcap -n 4294967295 fails on it.
-  if (text.empty() || error != std::errc() ||
-      end != text.data() + text.size() || value == UINT32_MAX) {
+  if (digits.empty() || error != std::errc() ||
+      end != digits.data() + digits.size() || value == UINT32_MAX) {
     throw UsageError("invalid --rootid " + quote(text) +
                      ": expected a user ID from 0 to 4294967294");
   }

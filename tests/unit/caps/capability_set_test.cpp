@@ -233,10 +233,15 @@ TEST_SUITE("CapabilitySet") {
                                      .inheritable = bit(cap_ipc_lock),
                                      .effective = true};
     for (std::string text :
-         {"IPC_LOCK+eip", "CAP_IPC_LOCK+eip", "ipc_lock+eip", "Ipc_Lock=EIP",
+         {"IPC_LOCK+eip", "CAP_IPC_LOCK+eip", "ipc_lock+eip", "Ipc_Lock=eip",
           "cap_ipc_lock=eip", "  IPC_LOCK+eip  "}) {
       CAPTURE(text);
       CHECK(parse_capability_text(text) == ipc_lock_eip);
+    }
+    // Flags are lower case only, as setcap takes them.
+    for (std::string text : {"Ipc_Lock=EIP", "cap_chown+EP", "cap_chown+Ep"}) {
+      CAPTURE(text);
+      CHECK_THROWS_AS(parse_capability_text(text), ocicap::Error);
     }
     CHECK(parse_capability_text("NET_RAW,CAP_NET_ADMIN=ep") ==
           CapabilitySet{.permitted = bit(cap_net_raw) | bit(cap_net_admin),
@@ -271,7 +276,7 @@ TEST_SUITE("CapabilitySet") {
                            .root_id = 1000},
              CapabilitySet{.permitted = bit(cap_net_raw),
                            .inheritable = bit(cap_kill),
-                           .root_id = 4294967295u},
+                           .root_id = 4294967294u},
          }) {
       std::string text = ocicap::format_getcap_text(set);
       CAPTURE(text);
@@ -282,7 +287,8 @@ TEST_SUITE("CapabilitySet") {
   TEST_CASE("rejects invalid root IDs") {
     for (std::string text :
          {"cap_chown=ep [rootid=]", "cap_chown=ep [rootid=x]",
-          "cap_chown=ep [rootid=-1]", "cap_chown=ep [rootid=4294967296]",
+          "cap_chown=ep [rootid=-1]", "cap_chown=ep [rootid=4294967295]",
+          "cap_chown=ep [rootid=4294967296]",
           "cap_chown=ep [rootid=99999999999]"}) {
       CAPTURE(text);
       CHECK_THROWS_AS(ocicap::parse_getcap_text(text), Error);
