@@ -116,7 +116,16 @@ ChangeRequest make_change_request(const ChangeOptions& options,
                         .command_line = std::move(command_line),
                         .follow_symlinks = options.follow};
   if (!options.output.empty()) {
-    request.output = parse_image_reference(options.output);
+    request.output = check_option([&] {
+      return add_context("--output", [&] {
+        ImageReference output = parse_image_reference(options.output);
+        if (output.transport == Transport::detect) {
+          throw Error(output.path + " needs a transport: write oci:DIR, "
+                      "oci-archive:FILE or docker-archive:FILE");
+        }
+        return output;
+      });
+    });
   }
   if (!options.tag.empty()) {
     // The kind of a detected path is known only once it is opened.

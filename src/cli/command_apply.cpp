@@ -15,8 +15,8 @@ int run_apply(const ApplyOptions& options) {
   ChangeRequest request =
       make_change_request(options.change, "ocicap apply " + options.list);
   if (options.list == "-" && request.image.is_stream()) {
-    throw Error("standard input cannot hold both the image and the "
-                "capability list: give one of them as a file");
+    throw UsageError("standard input cannot hold both the image and the "
+                     "capability list: give one of them as a file");
   }
   request.changes = read_capability_list(options.list);
   return run_change(request, options.change, "apply");

@@ -53,10 +53,12 @@ std::string make_staging_directory(const std::string& final_path) {
 }
 
 // Throws Error when --output names the input layout without a new ref,
-// which would change the input that --output promises to leave alone.
-void check_not_input(const ChangeRequest& request) {
+// which would change the input that --output promises to leave alone. An
+// input named without a ref has the ref of its index entry, `input_ref`.
+void check_not_input(const ChangeRequest& request,
+                     const std::optional<std::string>& input_ref) {
   const ImageReference& output = *request.output;
-  if (!output.ref || output.ref == request.image.ref) {
+  if (!output.ref || output.ref == input_ref) {
     throw Error("--output " + output.string() + " is the input image " +
                 request.image.string() + ": drop --output to change it in "
                 "place, or name a new REF (" + output.string() +
@@ -94,7 +96,10 @@ Destination::Destination(const ChangeRequest& request,
   if (!request.output ||
       same_directory(request.output->path, request.image.path)) {
     if (request.output) {
-      check_not_input(request);
+      check_not_input(request,
+                      request.image.ref
+                          ? request.image.ref
+                          : source.index().manifests()[position].ref_name());
     }
     is_source_ = true;
     ref_ = request.output && request.output->ref ? request.output->ref

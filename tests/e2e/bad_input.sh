@@ -405,11 +405,32 @@ expect_rejected "--output at regular file" "$WORK/output-file" "$layout" \
 assert_eq "--output at regular file leaves it unchanged" \
     "a file" "$(cat "$WORK/output-file")"
 
-expect_rejected "--output without oci: transport" "$WORK/bare-output" \
-    "$layout" set --output "$WORK/bare-output" "oci:$layout:app" \
+# An --output value without a transport, or with an empty path, is an
+# invalid option value: a usage error.
+before=$(tree_fingerprint "$layout")
+run_ocicap set --output "$WORK/bare-output" "oci:$layout:app" \
     cap_ipc_lock+eip /usr/bin/capcheck
+check_error_result "--output without oci: transport" "$WORK/bare-output" 2
 assert_command "--output without oci: transport creates nothing" \
     test ! -e "$WORK/bare-output"
+run_ocicap set --output oci: "oci:$layout:app" cap_ipc_lock+eip \
+    /usr/bin/capcheck
+check_error_result "--output oci: with no path" '"oci:"' 2
+assert_eq "bad --output values leave the layout unchanged" \
+    "$before" "$(tree_fingerprint "$layout")"
+run_ocicap apply docker-archive:- - </dev/null
+check_error_result "apply with image and list both on stdin" \
+    "standard input" 2
+
+# A detected input names no ref, but its one image has one: --output with
+# that ref is the input image itself.
+copy_default_image "$WORK/own-ref"
+before=$(tree_fingerprint "$WORK/own-ref")
+run_ocicap set --output "oci:$WORK/own-ref:app" "$WORK/own-ref" \
+    cap_ipc_lock+eip /usr/bin/capcheck
+check_error_result "--output naming the input's own ref" "is the input image"
+assert_eq "--output naming the input's own ref leaves it unchanged" \
+    "$before" "$(tree_fingerprint "$WORK/own-ref")"
 
 # ---------------------------------------------------------------------
 echo "# layout that uid 65534 may read but not write"
