@@ -241,6 +241,8 @@ expect_success "get -r without --verify-diff-ids on a wrong diff ID" \
     get -r "oci:$layout:app"
 assert_eq "get -r without --verify-diff-ids: layout unchanged" \
     "$before" "$(tree_fingerprint "$layout")"
+expect_success "get -r with --verify-diff-ids=false on a wrong diff ID" \
+    get -r --verify-diff-ids=false "oci:$layout:app"
 expect_rejected "get with --verify-diff-ids on a wrong diff ID" \
     "$layer" "$layout" get --verify-diff-ids "oci:$layout:app" /etc/other
 expect_rejected "get -r with --verify-diff-ids on a wrong diff ID" \
