@@ -17,7 +17,8 @@ struct GetOptions {
 };
 
 // Returns whether `path` fits a getcap line that `ocicap apply` reads back
-// as the same path: one without blanks or control bytes.
+// as the same path: one without blanks or control bytes, which would split
+// the line, and without the characters that make it a pattern.
 bool fits_getcap_line(std::string_view path) {
   for (char c : path) {
     auto byte = static_cast<unsigned char>(c);
@@ -25,7 +26,7 @@ bool fits_getcap_line(std::string_view path) {
       return false;
     }
   }
-  return true;
+  return path.find_first_of("*?[\\") == std::string_view::npos;
 }
 
 // Prints a line per file. A name that no getcap line can hold is left out
@@ -36,9 +37,9 @@ void print_files(const GetResult& result, std::vector<std::string>& errors) {
     if (!fits_getcap_line(file.path)) {
       errors.push_back("the file " + quote(file.path) + " has capabilities " +
                        format_getcap_text(file.capabilities) +
-                       " but a name with blanks or control characters, "
-                       "which a getcap line cannot hold; list it with "
-                       "--json");
+                       " but a name with blanks, control characters or "
+                       "pattern characters (*?[\\), which a getcap line for "
+                       "ocicap apply cannot hold; list it with --json");
       continue;
     }
     std::cout << file.path << ' ' << format_getcap_text(file.capabilities)

@@ -184,7 +184,11 @@ ExtractedArchive extract_archive(int fd, const std::string& directory,
     }
     TarEntry header(entry);
     if (result.in_place) {
-      bool regular = header.type() == EntryType::regular;
+      // A sparse file's size is that of its holes and data, not of what
+      // the archive stores: such a member is extracted, and only its
+      // whole range, headers included, is recorded.
+      bool sparse = archive_entry_sparse_count(entry) > 0;
+      bool regular = header.type() == EntryType::regular && !sparse;
       open_member.emplace(
           canonical,
           ArchiveMember{
@@ -194,8 +198,7 @@ ExtractedArchive extract_archive(int fd, const std::string& directory,
               .directory = header.type() == EntryType::directory});
       open_member_unextracted =
           regular && header.size() >= in_place_size &&
-          canonical != "index.json" && canonical != "oci-layout" &&
-          archive_entry_sparse_count(entry) == 0;
+          canonical != "index.json" && canonical != "oci-layout";
     }
     if (canonical.empty() || header.type() == EntryType::directory) {
       make_directories(directory + "/" + canonical);

@@ -197,6 +197,8 @@ def case_forged_line():
     return [
         capable(b"etc/passwd cap_sys_admin=ep\nusr/bin/forged"),
         capable(b"usr/bin/with space"),
+        # apply would read this name as a pattern of every file in usr/bin.
+        capable(b"usr/bin/*"),
         t.end(),
     ]
 

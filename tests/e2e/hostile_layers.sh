@@ -296,9 +296,9 @@ expect_hostile_set "UTF-8 name from a PAX record" "$layout" \
 expect_hostile_set "binary PAX name" "$layout" \
     "$(printf '/usr/bin/pax-\xe9')"
 
-# A name with a newline or a blank fits no getcap line: get leaves it out
-# of its text and fails, naming it, so that get -r | apply cannot be fed a
-# forged line; --json lists it.
+# A name with a newline, a blank or a pattern character fits no getcap
+# line for apply: get leaves it out of its text and fails, naming it, so
+# that get -r | apply cannot be fed a forged line; --json lists it.
 hostile_layout forged-line forged-line
 layout=$SANDBOX/forged-line
 run_ocicap get -r "oci:$layout:app"
@@ -310,9 +310,11 @@ assert_contains "name with a newline: error names it quoted" \
     "$OCICAP_STDERR"
 assert_contains "name with a blank: error names it" \
     '"/usr/bin/with space" has capabilities' "$OCICAP_STDERR"
+assert_contains "name that apply reads as a pattern: error names it" \
+    '"/usr/bin/*" has capabilities' "$OCICAP_STDERR"
 run_ocicap get -r --json "oci:$layout:app"
 assert_eq "names with blanks: get -r --json lists them" \
-    '["/etc/passwd cap_sys_admin=ep\nusr/bin/forged","/usr/bin/with space"]' \
+    '["/etc/passwd cap_sys_admin=ep\nusr/bin/forged","/usr/bin/*","/usr/bin/with space"]' \
     "$(jq -c '[.files[].path] | sort' <<<"$OCICAP_STDOUT")"
 
 # ---------------------------------------------------------------------

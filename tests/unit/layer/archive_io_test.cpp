@@ -272,6 +272,29 @@ TEST_SUITE("ArchiveIo") {
           std::string(4097, 'o'));
   }
 
+  TEST_CASE("extracts a sparse member of an archive read in place") {
+    TempDirectory directory;
+    std::string source = directory.file("source");
+    ocicap::make_directories(source);
+    // 2 MiB with one byte of data: GNU tar -S stores the byte and a map.
+    REQUIRE(std::system(("cd " + source + " && truncate -s 2M sparse && " +
+                         "printf x >>sparse && tar -S -cf ../sparse.tar " +
+                         "sparse")
+                            .c_str()) == 0);
+    FileDescriptor fd = ocicap::open_for_reading(directory.file("sparse.tar"));
+    std::string out = directory.file("out");
+    ocicap::make_directories(out);
+    ocicap::ExtractedArchive result =
+        ocicap::extract_archive(fd.get(), out, "sparse.tar", 4096);
+    REQUIRE(result.in_place);
+    CHECK(result.unextracted.empty());
+    REQUIRE(result.members.size() == 1);
+    CHECK(result.members[0].second.end_offset <= (1 << 20));
+    std::string content = read_file(out + "/sparse");
+    CHECK(content.size() == (2 << 20) + 1);
+    CHECK(content.back() == 'x');
+  }
+
   TEST_CASE("reads a pipe or a compressed archive whole") {
     TempDirectory directory;
     std::string tar = directory.file("whole.tar");
