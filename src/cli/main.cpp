@@ -9,6 +9,7 @@
 #include "ocicap/layer.hpp"
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -82,6 +83,10 @@ std::string version_text() {
 } // namespace
 
 int run(int argc, char** argv) {
+  // A reader of standard output that exits early, such as a failed
+  // docker load, makes writes fail with EPIPE instead of killing the
+  // process, so that the workspace in $TMPDIR is removed.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"Set and read Linux file capabilities (the security.capability "
                "extended attribute) in OCI container images, without root, "
                "a container runtime or a rebuild.",

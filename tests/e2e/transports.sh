@@ -612,6 +612,24 @@ assert_eq "docker-archive:- read in place keeps the unchanged members" \
     "$kept" "$(tar --list --verbose --file "$WORK/stream-docker.tar" |
         head -n "$(wc -l <<<"$kept")")"
 
+# A reader that exits early fails the write, not the process: the run
+# exits 1 and removes its workspace, both when the archive is read in
+# place and through a pipe.
+make_dir "$WORK/early-tmp"
+TMPDIR=$WORK/early-tmp "$OCICAP" set docker-archive:- cap_ipc_lock+eip \
+    /usr/bin/capcheck <"$inputs/app.docker.tar" 2>"$WORK/early.stderr" |
+    head -c 100 >/dev/null
+assert_eq "reader exits early: exit 1" "1 0" "${PIPESTATUS[*]}"
+assert_contains "reader exits early: error names standard output" \
+    "cannot write standard output" "$(cat "$WORK/early.stderr")"
+cat "$inputs/app.docker.tar" |
+    TMPDIR=$WORK/early-tmp "$OCICAP" set docker-archive:- cap_ipc_lock+eip \
+        /usr/bin/capcheck 2>/dev/null | true
+assert_eq "reader exits early through a pipe: exit 1" "0 1 0" \
+    "${PIPESTATUS[*]}"
+assert_eq "reader exits early: TMPDIR left empty" "" \
+    "$(ls -A "$WORK/early-tmp")"
+
 pipeline_output=$(cat "$inputs/app.oci.tar" |
     "$OCICAP" set - cap_ipc_lock+eip /usr/bin/capcheck 2>/dev/null |
     "$OCICAP" get - /usr/bin/capcheck)
