@@ -237,6 +237,16 @@ void Workspace::unpack(const ImageReference& reference) {
     }
     layout_path_ = archive_directory_;
     add_layout_blob_ranges();
+    if (has_docker) {
+      // A Docker 25 archive named as an OCI archive: its manifest.json,
+      // which docker load reads, must follow the change too. One that
+      // does not parse was of no use to docker load before either.
+      try {
+        docker_manifest_ = DockerArchiveManifest::parse(
+            read_archive_document("manifest.json"), "manifest.json");
+      } catch (const Error&) {
+      }
+    }
     record_extracted_identities();
     return;
   }
@@ -676,6 +686,9 @@ void Workspace::pack(const std::string& target, std::size_t position,
     if (!classic_docker_) {
       update_docker_index(position, old_top, tag);
     }
+  } else if (docker_manifest_) {
+    // An OCI archive's --tag names an index.json ref, not RepoTags.
+    update_docker_manifest(position, old_top, std::nullopt);
   }
   if (target == "-") {
     write_packed(STDOUT_FILENO, "standard output");

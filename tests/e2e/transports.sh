@@ -445,6 +445,13 @@ assert_eq "Docker 25 in place: index.json annotations kept" \
         jq -cS '.manifests[0].annotations')"
 
 # --tag names the new image in both halves.
+# Named as an OCI archive, a Docker 25 archive still gets its
+# manifest.json updated, which docker load reads.
+archive=$(new_archive docker25 docker25-as-oci)
+expect_success "set Docker 25 archive as oci-archive:" \
+    set "oci-archive:$archive:1" cap_ipc_lock+eip /usr/bin/capcheck
+check_docker25_result "Docker 25 as oci-archive:" "$archive" app:1
+
 archive=$(new_archive docker25 docker25-tag)
 expect_success "set --tag on a Docker 25 archive" \
     set --tag app:2 "docker-archive:$archive" cap_ipc_lock+eip \
