@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <set>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ocicap {
@@ -197,6 +198,11 @@ void Workspace::unpack(const ImageReference& reference) {
       throw_errno("cannot read standard input", errno);
     }
     input = FileDescriptor(fd);
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+      throw Error("standard input is a directory, not an image archive: "
+                  "redirect an archive file, or name a layout as oci:DIR");
+    }
   } else {
     input = open_for_reading(reference.path);
   }
@@ -488,6 +494,10 @@ std::size_t Workspace::select(const ImageLayout& layout) const {
 std::size_t Workspace::select_docker_image(const ImageLayout& layout) const {
   std::vector<DockerArchiveImage> images = docker_manifest_->images();
   std::optional<std::size_t> chosen;
+  if (images.empty()) {
+    throw Error("archive " + reference_.string() + " holds no image: its "
+                "manifest.json lists none");
+  }
   if (!reference_.ref) {
     if (images.size() != 1) {
       throw Error("archive " + reference_.path + " holds " +

@@ -386,6 +386,16 @@ for caps in cap_bogus+ep cap_ipc_lock+x 'cap_ipc_lock+ep cap_net_raw+p'; do
         set "oci:$layout:app" "$caps" /usr/bin/capcheck
 done
 
+run_ocicap get docker-archive:- /usr/bin/capcheck <"$WORK"
+check_error_result "a directory on standard input" \
+    "standard input is a directory"
+make_dir "$WORK/no-images"
+echo '[]' >"$WORK/no-images/manifest.json"
+tar --create --file "$WORK/no-images.tar" --directory "$WORK/no-images" \
+    manifest.json
+expect_error "a docker archive that lists no image" "lists none" \
+    get -r "docker-archive:$WORK/no-images.tar"
+
 # ---------------------------------------------------------------------
 echo "# --output"
 
