@@ -6,6 +6,7 @@
 #include "ocicap/capability_set.hpp"
 #include "ocicap/digest.hpp"
 #include "ocicap/error.hpp"
+#include "ocicap/interrupt.hpp"
 #include "ocicap/layer.hpp"
 
 #include <chrono>
@@ -87,6 +88,7 @@ int run(int argc, char** argv) {
   // docker load, makes writes fail with EPIPE instead of killing the
   // process, so that the workspace in $TMPDIR is removed.
   std::signal(SIGPIPE, SIG_IGN);
+  remove_temporary_directories_on_interrupt();
   CLI::App app{"Set and read Linux file capabilities (the security.capability "
                "extended attribute) in OCI container images, without root, "
                "a container runtime or a rebuild.",

@@ -127,6 +127,7 @@ Destination::Destination(const ChangeRequest& request,
   }
   final_path_ = output.path;
   staging_path_ = make_staging_directory(output.path);
+  staging_cleanup_.emplace(staging_path_);
   try {
     layout_ = ImageLayout::create(staging_path_);
   } catch (const Error&) {
@@ -215,6 +216,7 @@ ImageIndex Destination::updated_index(const Descriptor& descriptor) const {
 void Destination::commit(const Descriptor& descriptor) {
   layout_.write_index(updated_index(descriptor));
   if (!staging_path_.empty()) {
+    staging_cleanup_->release();
     if (::rename(staging_path_.c_str(), final_path_.c_str()) != 0) {
       throw_errno("cannot move the new layout into place at " + final_path_,
                   errno);

@@ -3,6 +3,7 @@
 // place, so that a new layout appears whole or not at all.
 #pragma once
 
+#include "ocicap/interrupt.hpp"
 #include "ocicap/layout_lock.hpp"
 #include "ocicap/ops.hpp"
 
@@ -54,6 +55,7 @@ private:
   std::string input_display_;
   // Set when a new layout is staged: the staging and the final directory.
   std::string staging_path_;
+  std::optional<InterruptCleanup> staging_cleanup_;
   std::string final_path_;
 };
 

@@ -169,6 +169,7 @@ Workspace::Workspace(const ImageReference& reference,
                                    "layout as oci:DIR")));
   }
   temporary_directory_ = make_temporary_directory();
+  temporary_cleanup_.emplace(temporary_directory_);
   try {
     unpack(reference);
   } catch (...) {

@@ -15,6 +15,7 @@
 #include "ocicap/docker_archive_manifest.hpp"
 #include "ocicap/image_layout.hpp"
 #include "ocicap/image_reference.hpp"
+#include "ocicap/interrupt.hpp"
 
 #include <map>
 #include <memory>
@@ -106,6 +107,7 @@ private:
   Transport transport_;
   ArchiveLayerDigests layer_digests_;
   std::string temporary_directory_;
+  std::optional<InterruptCleanup> temporary_cleanup_;
   // Where the archive's files were extracted.
   std::string archive_directory_;
   std::string layout_path_;

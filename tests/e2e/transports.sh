@@ -637,6 +637,30 @@ assert_eq "reader exits early through a pipe: exit 1" "0 1 0" \
 assert_eq "reader exits early: TMPDIR left empty" "" \
     "$(ls -A "$WORK/early-tmp")"
 
+# SIGTERM while the archive is read removes the workspace, and the run
+# still dies of the signal. The archive arrives through a FIFO that stays
+# open after its first 30000 bytes, so the run waits inside extraction.
+make_dir "$WORK/term-tmp"
+mkfifo "$WORK/term.fifo"
+TMPDIR=$WORK/term-tmp "$OCICAP" set docker-archive:- cap_ipc_lock+eip \
+    /usr/bin/capcheck <"$WORK/term.fifo" >/dev/null 2>&1 &
+term_pid=$!
+exec {term_fd}>"$WORK/term.fifo"
+head -c 30000 "$inputs/app.docker.tar" >&"$term_fd"
+for _ in $(seq 100); do
+    [[ -n $(ls -A "$WORK/term-tmp") ]] && break
+    sleep 0.1
+done
+assert_ne "SIGTERM case: the run made its workspace" "" \
+    "$(ls -A "$WORK/term-tmp")"
+kill -TERM "$term_pid"
+wait "$term_pid"
+term_status=$?
+exec {term_fd}>&-
+assert_eq "SIGTERM during extraction: dies of SIGTERM" 143 "$term_status"
+assert_eq "SIGTERM during extraction: TMPDIR left empty" "" \
+    "$(ls -A "$WORK/term-tmp")"
+
 pipeline_output=$(cat "$inputs/app.oci.tar" |
     "$OCICAP" set - cap_ipc_lock+eip /usr/bin/capcheck 2>/dev/null |
     "$OCICAP" get - /usr/bin/capcheck)

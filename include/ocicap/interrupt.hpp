@@ -1,0 +1,34 @@
+// Removal of temporary directories when the process is interrupted, so
+// that Ctrl-C or a SIGTERM during a run on a large archive does not leave
+// a copy of it in $TMPDIR.
+#pragma once
+
+#include <string>
+
+namespace ocicap {
+
+// Makes SIGINT, SIGTERM and SIGHUP remove the directories registered with
+// InterruptCleanup, then end the process with the same signal. A signal
+// that was ignored when the process started stays ignored. Call it once,
+// before any other thread starts: the signals are then blocked in every
+// thread and taken by one thread that waits for them.
+void remove_temporary_directories_on_interrupt();
+
+// A registration of one temporary directory for removal on interrupt.
+class InterruptCleanup {
+public:
+  explicit InterruptCleanup(std::string path);
+  InterruptCleanup(const InterruptCleanup&) = delete;
+  InterruptCleanup& operator=(const InterruptCleanup&) = delete;
+  ~InterruptCleanup();
+
+  // Ends the registration. Once it returns, an interrupt leaves the
+  // directory alone, so the caller may rename it into place.
+  void release();
+
+private:
+  std::string path_;
+  bool registered_ = true;
+};
+
+} // namespace ocicap

@@ -1,0 +1,88 @@
+#include "ocicap/interrupt.hpp"
+
+#include "ocicap/error.hpp"
+#include "ocicap/thread.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <pthread.h>
+#include <set>
+#include <signal.h>
+
+namespace ocicap {
+namespace {
+
+constexpr int interrupt_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+// Never destroyed, so that a signal during exit finds them intact.
+std::mutex& registry_mutex() {
+  static auto* mutex = new std::mutex;
+  return *mutex;
+}
+
+std::multiset<std::string>& registry() {
+  static auto* paths = new std::multiset<std::string>;
+  return *paths;
+}
+
+[[noreturn]] void clean_up_and_die(const sigset_t& signals) {
+  int signal = 0;
+  while (::sigwait(&signals, &signal) != 0) {
+  }
+  // The lock is held until the process ends, so a directory released
+  // after this point is never half removed while it is renamed.
+  registry_mutex().lock();
+  for (const std::string& path : registry()) {
+    std::error_code error;
+    std::filesystem::remove_all(path, error);
+  }
+  std::signal(signal, SIG_DFL);
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, signal);
+  ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+  ::raise(signal);
+  std::_Exit(128 + signal);
+}
+
+} // namespace
+
+void remove_temporary_directories_on_interrupt() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int signal : interrupt_signals) {
+    struct sigaction current {};
+    if (::sigaction(signal, nullptr, &current) == 0 &&
+        current.sa_handler != SIG_IGN) {
+      sigaddset(&signals, signal);
+    }
+  }
+  ::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  try {
+    start_thread([signals] { clean_up_and_die(signals); }).detach();
+  } catch (const Error&) {
+    // Under a thread limit the signals keep their default action, and the
+    // run reports the limit when it starts a thread it cannot do without.
+    ::pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+  }
+}
+
+InterruptCleanup::InterruptCleanup(std::string path) : path_(std::move(path)) {
+  std::lock_guard lock(registry_mutex());
+  registry().insert(path_);
+}
+
+InterruptCleanup::~InterruptCleanup() { release(); }
+
+void InterruptCleanup::release() {
+  if (!registered_) {
+    return;
+  }
+  registered_ = false;
+  std::lock_guard lock(registry_mutex());
+  registry().erase(registry().find(path_));
+}
+
+} // namespace ocicap
