@@ -148,8 +148,8 @@ struct ChangeResult {
   // for a multi-platform image.
   Descriptor descriptor;
   std::string destination;
-  // True when the result went to standard output as an archive, so any
-  // report must go elsewhere.
+  // True when the result went, or with a dry run would go, to standard
+  // output as an archive, so any report must go elsewhere.
   bool streamed = false;
   // Facts the user should know, such as attestations left describing the
   // old image.

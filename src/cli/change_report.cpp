@@ -63,17 +63,18 @@ void print_change_result(const ChangeResult& result,
 void print_change_plan(const ChangeResult& result,
                        const CommonOptions& options) {
   print_warnings(result, options);
+  std::ostream& out = report_stream(result);
   std::int64_t total = 0;
   for (const ChangedFile& file : result.files) {
-    std::cout << file.path << describe_changed_file(file) << ": "
-              << file.size << " bytes from layer " << file.source_layer + 1
-              << " (" << file.source_layer_digest << ")\n";
+    out << file.path << describe_changed_file(file) << ": " << file.size
+        << " bytes from layer " << file.source_layer + 1 << " ("
+        << file.source_layer_digest << ")\n";
     total += file.size;
   }
-  std::cout << "dry run: " << result.files.size()
-            << (result.files.size() == 1 ? " file, " : " files, ") << total
-            << " bytes to copy into a new layer of " << result.destination
-            << "; nothing written\n";
+  out << "dry run: " << result.files.size()
+      << (result.files.size() == 1 ? " file, " : " files, ") << total
+      << " bytes to copy into a new layer of " << result.destination
+      << "; nothing written\n";
 }
 
 } // namespace ocicap::cli

@@ -106,6 +106,10 @@ ChangeResult plan_changes(const ChangeRequest& request,
   }
   ChangeResult result{.descriptor = top,
                       .destination = planned_destination(request)};
+  // The report of a pipeline stays off standard output, where the archive
+  // would go.
+  result.streamed = request.output ? request.output->is_stream()
+                                   : request.image.is_stream();
   TreePlanner planner(layout, effective, observer, result);
   planner.plan(top);
   check_platforms_matched(effective.platforms, planner.platforms_seen(),

@@ -619,6 +619,16 @@ assert_eq "docker-archive:- read in place keeps the unchanged members" \
     "$kept" "$(tar --list --verbose --file "$WORK/stream-docker.tar" |
         head -n "$(wc -l <<<"$kept")")"
 
+# A dry run of a pipeline keeps standard output empty, as the archive
+# would go there, and prints its plan on standard error.
+run_ocicap_stream "$inputs/app.docker.tar" "$WORK/dry-run.out" \
+    set --dry-run docker-archive:- cap_ipc_lock+eip /usr/bin/capcheck
+assert_eq "dry run of docker-archive:-: exit 0" 0 "$OCICAP_STATUS"
+assert_eq "dry run of docker-archive:-: nothing on stdout" 0 \
+    "$(stat --format %s "$WORK/dry-run.out")"
+assert_contains "dry run of docker-archive:-: plan on stderr" \
+    "/usr/bin/capcheck" "$OCICAP_STDERR"
+
 # A reader that exits early fails the write, not the process: the run
 # exits 1 and removes its workspace, both when the archive is read in
 # place and through a pipe.
