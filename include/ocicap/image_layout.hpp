@@ -66,7 +66,7 @@ public:
   const ImageIndex& index() const { return index_; }
 
   // Makes every reader of this layout's layers check the config's diff ID,
-  // whatever set_diff_id_check() says. A layout made from a docker save
+  // whatever set_diff_id_check() selected. A layout made from a docker save
   // archive needs it: manifest.json names files, not digests, so the
   // digests are computed from the files and only the diff IDs tie the
   // layers to the config.

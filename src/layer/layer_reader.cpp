@@ -42,8 +42,8 @@ LayerReader::LayerReader(const ImageLayout& layout, const ImageLayer& layer)
       label_, [&] { return layer_compression(layer.descriptor); });
   // An uncompressed layer's diff ID is usually its digest, the sha256 of
   // the same bytes, which the blob check computes already. Otherwise it is
-  // hashed whatever set_diff_id_check() says when the layer is plain, which
-  // has no compression checks, or when the layout requires it.
+  // hashed, whatever set_diff_id_check() selected, when the layer is plain
+  // and so has no compression checks, or when the layout requires it.
   bool plain = compression == media_type::Compression::none;
   bool diff_id_is_digest = plain && layer.diff_id == layer.descriptor.digest;
   hash_diff_id_ = !diff_id_is_digest &&

@@ -496,8 +496,8 @@ std::size_t Workspace::select_docker_image(const ImageLayout& layout) const {
   std::vector<DockerArchiveImage> images = docker_manifest_->images();
   std::optional<std::size_t> chosen;
   if (images.empty()) {
-    throw Error("archive " + reference_.string() + " holds no image: its "
-                "manifest.json lists none");
+    throw Error("archive " + reference_.string() + " contains no image: "
+                "its manifest.json lists none");
   }
   if (!reference_.ref) {
     if (images.size() != 1) {

@@ -123,9 +123,8 @@ private:
   std::map<std::string, std::string> blob_paths_;
 
   // For an archive read in place: the archive file, its members in order,
-  // the files left in it, the blob ranges the layout reads, and the
-  // identity of each file extracted from it, from which pack() learns
-  // whether the workspace replaced the file.
+  // the files left in it, and the blob ranges the layout reads. The
+  // identity of each extracted file shows pack() whether it was replaced.
   std::shared_ptr<const FileDescriptor> archive_file_;
   std::string archive_label_;
   std::vector<std::pair<std::string, ArchiveMember>> members_;

@@ -41,11 +41,16 @@ FileDescriptor open_for_reading(const std::string& path) {
   return FileDescriptor(fd);
 }
 
-std::size_t read_fully(int fd, char* buffer, std::size_t size,
-                       const std::string& path) {
+namespace {
+
+// Calls `read(done)`, which reads at most `size - done` bytes, until `size`
+// bytes are read or the file ends. Retries EINTR and short reads.
+template <typename Read>
+std::size_t read_until_full(std::size_t size, const std::string& path,
+                            Read read) {
   std::size_t done = 0;
   while (done < size) {
-    ssize_t n = ::read(fd, buffer + done, size - done);
+    ssize_t n = read(done);
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -60,25 +65,21 @@ std::size_t read_fully(int fd, char* buffer, std::size_t size,
   return done;
 }
 
+} // namespace
+
+std::size_t read_fully(int fd, char* buffer, std::size_t size,
+                       const std::string& path) {
+  return read_until_full(size, path, [&](std::size_t done) {
+    return ::read(fd, buffer + done, size - done);
+  });
+}
+
 std::size_t read_fully_at(int fd, char* buffer, std::size_t size,
                           std::int64_t offset, const std::string& path) {
-  std::size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::pread(fd, buffer + done, size - done,
-                        static_cast<off_t>(offset) +
-                            static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      throw_errno("cannot read " + path, errno);
-    }
-    if (n == 0) {
-      break;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return done;
+  return read_until_full(size, path, [&](std::size_t done) {
+    return ::pread(fd, buffer + done, size - done,
+                   static_cast<off_t>(offset) + static_cast<off_t>(done));
+  });
 }
 
 void copy_file_bytes(int source, std::int64_t offset, std::int64_t length,

@@ -39,10 +39,10 @@ std::multiset<std::string>& registry() {
     std::filesystem::remove_all(path, error);
   }
   std::signal(signal, SIG_DFL);
-  sigset_t one;
-  sigemptyset(&one);
-  sigaddset(&one, signal);
-  ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+  sigset_t received;
+  sigemptyset(&received);
+  sigaddset(&received, signal);
+  ::pthread_sigmask(SIG_UNBLOCK, &received, nullptr);
   ::raise(signal);
   std::_Exit(128 + signal);
 }

@@ -64,6 +64,14 @@ void write_raw_archive(const std::string& path,
   archive_write_free(writer);
 }
 
+// Extracts the archive on `fd` into the new directory `out`, reading it in
+// place where it can: files of `in_place_size` bytes or more stay in it.
+ocicap::ExtractedArchive extract_into(int fd, const std::string& out,
+                                      std::int64_t in_place_size) {
+  ocicap::make_directories(out);
+  return ocicap::extract_archive(fd, out, "test.tar", in_place_size);
+}
+
 ocicap::ExtractedArchive extract(const std::string& archive_path,
                                  const std::string& directory) {
   FileDescriptor fd = ocicap::open_for_reading(archive_path);
@@ -239,9 +247,7 @@ TEST_SUITE("ArchiveIo") {
     FileDescriptor fd = ocicap::open_for_reading(tar);
     REQUIRE(::lseek(fd.get(), prefix, SEEK_SET) == prefix);
     std::string out = directory.file("out");
-    ocicap::make_directories(out);
-    ocicap::ExtractedArchive result =
-        ocicap::extract_archive(fd.get(), out, "in-place.tar", 4096);
+    ocicap::ExtractedArchive result = extract_into(fd.get(), out, 4096);
     REQUIRE(result.in_place);
 
     // Members tile the archive from where reading started, in order.
@@ -283,9 +289,7 @@ TEST_SUITE("ArchiveIo") {
                             .c_str()) == 0);
     FileDescriptor fd = ocicap::open_for_reading(directory.file("sparse.tar"));
     std::string out = directory.file("out");
-    ocicap::make_directories(out);
-    ocicap::ExtractedArchive result =
-        ocicap::extract_archive(fd.get(), out, "sparse.tar", 4096);
+    ocicap::ExtractedArchive result = extract_into(fd.get(), out, 4096);
     REQUIRE(result.in_place);
     CHECK(result.unextracted.empty());
     REQUIRE(result.members.size() == 1);
@@ -303,9 +307,7 @@ TEST_SUITE("ArchiveIo") {
     REQUIRE(std::system(("gzip -c " + tar + " >" + gzip).c_str()) == 0);
     FileDescriptor compressed = ocicap::open_for_reading(gzip);
     std::string out = directory.file("gzip");
-    ocicap::make_directories(out);
-    ocicap::ExtractedArchive result =
-        ocicap::extract_archive(compressed.get(), out, "whole.tar.gz", 100);
+    ocicap::ExtractedArchive result = extract_into(compressed.get(), out, 100);
     CHECK_FALSE(result.in_place);
     CHECK(result.unextracted.empty());
     CHECK(read_file(out + "/big") == std::string(9000, 'b'));
@@ -320,8 +322,7 @@ TEST_SUITE("ArchiveIo") {
       ocicap::write_fully(write_end.get(), bytes, "pipe");
     }
     out = directory.file("pipe");
-    ocicap::make_directories(out);
-    result = ocicap::extract_archive(read_end.get(), out, "pipe", 100);
+    result = extract_into(read_end.get(), out, 100);
     CHECK_FALSE(result.in_place);
     CHECK(read_file(out + "/big") == std::string(9000, 'b'));
   }

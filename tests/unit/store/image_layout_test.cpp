@@ -253,7 +253,7 @@ TEST_SUITE("ImageLayout") {
     CHECK(layout.blob_size(descriptor.digest) == descriptor.size);
     CHECK(layout.read_document(descriptor) == document);
 
-    // The range ends the blob, so a longer descriptor sees too few bytes.
+    // The range ends the blob, so a longer descriptor gets too few bytes.
     Descriptor longer = descriptor;
     longer.size += 4;
     CHECK_THROWS_AS(layout.read_document(longer), Error);
