@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -73,8 +74,12 @@ public:
   // Throws Error when the size or the digest differs from the expectation.
   void verify();
 
+  // The digest verify() found, when the size was right.
+  const std::optional<Digest>& actual() const { return actual_; }
+
 private:
   Digest expected_;
+  std::optional<Digest> actual_;
   std::int64_t expected_size_;
   std::int64_t count_ = 0;
   Hasher hasher_;

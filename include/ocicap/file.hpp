@@ -122,12 +122,18 @@ public:
   // owner is kept only where the process may set it.
   void keep_attributes_of(const std::string& path);
 
+  // Makes commit() rename without syncing the file and its directory: for
+  // a file of a temporary directory, removed when the run ends, which a
+  // crash may lose.
+  void skip_sync() { sync_ = false; }
+
 private:
   std::string final_path_;
   std::string temporary_path_;
   FileDescriptor fd_;
   bool committed_ = false;
   bool keep_attributes_ = false;
+  bool sync_ = true;
   unsigned mode_ = 0;
   unsigned uid_ = 0;
   unsigned gid_ = 0;

@@ -65,13 +65,20 @@ public:
   const std::string& path() const { return path_; }
   const ImageIndex& index() const { return index_; }
 
-  // Makes every reader of this layout's layers check the config's diff ID,
-  // whatever set_diff_id_check() selected. A layout made from a docker save
-  // archive needs it: manifest.json names files, not digests, so the
-  // digests are computed from the files and only the diff IDs tie the
-  // layers to the config.
-  void require_diff_ids() { diff_ids_required_ = true; }
-  bool diff_ids_required() const { return diff_ids_required_; }
+  // Marks the layout as made from a classic docker save archive, whose
+  // manifest.json names layer files, not digests, so only the config's
+  // diff IDs tie the layers to the config. Readers then check the diff ID
+  // of every compressed layer, which they inflate whole anyway, whatever
+  // set_diff_id_check() selected. A plain layer whose digest is its diff
+  // ID is read by seeking past the content the reader does not need, and
+  // is not hashed unless set_diff_id_check() turns the check on (see
+  // LayerReader).
+  void mark_docker_archive() { docker_archive_ = true; }
+  bool is_docker_archive() const { return docker_archive_; }
+
+  // Makes this object write blobs and index.json without fsync: for the
+  // layout of a workspace, which is removed when the run ends.
+  void skip_syncs() { sync_ = false; }
 
   // Makes the blobs of `ranges` part of the layout, read from their files
   // in place of blobs/ALGORITHM/ENCODED. Copies of this object share them.
@@ -119,7 +126,8 @@ private:
   std::string path_;
   ImageIndex index_ = ImageIndex::empty();
   std::shared_ptr<const BlobRanges> ranges_;
-  bool diff_ids_required_ = false;
+  bool docker_archive_ = false;
+  bool sync_ = true;
   std::shared_ptr<std::vector<std::string>> new_blobs_ =
       std::make_shared<std::vector<std::string>>();
 };
@@ -130,8 +138,10 @@ class BlobWriter {
 public:
   // The blob is written to a temporary file in `temporary_directory`, on
   // the filesystem of `blobs_directory`, and renamed into it by commit().
+  // Without `sync`, commit() does not sync (see AtomicFile::skip_sync).
   BlobWriter(std::string blobs_directory, const std::string& temporary_directory,
-             std::shared_ptr<std::vector<std::string>> new_blobs);
+             std::shared_ptr<std::vector<std::string>> new_blobs,
+             bool sync = true);
 
   void write(std::string_view data);
   std::int64_t size() const { return size_; }

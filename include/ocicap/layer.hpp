@@ -64,6 +64,11 @@ public:
   TarEntry& operator=(TarEntry&& other) noexcept;
   ~TarEntry();
 
+  // Refers to `entry` without copying it: the result is valid while
+  // `entry` is, and a copy of the result is a copy of the entry. A reader
+  // gives each header it reads this way, since most are looked at once.
+  static TarEntry view(archive_entry* entry);
+
   // A directory entry with the given permission bits, owned by root.
   static TarEntry directory(const std::string& path, unsigned mode,
                             std::int64_t mtime);
@@ -96,8 +101,11 @@ public:
   archive_entry* get() const { return entry_; }
 
 private:
+  TarEntry(archive_entry* entry, bool owned);
   void replace_xattrs(const std::vector<Xattr>& xattrs);
   archive_entry* entry_;
+  // Whether entry_ is freed with this object: false for a view().
+  bool owned_ = true;
 };
 
 // A layer of an image: the blob's descriptor and the config's diff ID.
@@ -128,7 +136,9 @@ void set_read_progress(ReadProgress* progress);
 // Makes the LayerReaders created afterwards check each compressed layer
 // against its diff ID, or stops them doing so; off until called. A plain
 // tar layer is always checked, at no cost when its diff ID is its digest,
-// and so is every layer of a layout that requires it (see ImageLayout).
+// and so is every compressed layer of a docker save archive (see
+// ImageLayout::mark_docker_archive). A plain layer of a docker save archive
+// is checked only when this is on: it is read by seeking, not hashed.
 //
 // The check hashes the uncompressed stream with sha256, which costs a third
 // more CPU for typical gzip layers and more for layers that inflate faster.
@@ -137,6 +147,7 @@ void set_read_progress(ReadProgress* progress);
 // diff ID does not describe the layer, an image that containerd rejects
 // when it unpacks the layer.
 void set_diff_id_check(bool enabled);
+bool diff_id_check_enabled();
 
 // Streams the entries of one layer blob. A worker thread reads, hashes and
 // decompresses the blob (see LayerStream) while this object hashes the
@@ -146,6 +157,14 @@ void set_diff_id_check(bool enabled);
 // blob's size and digest, and the diff ID when asked to.
 // finish_blob_only() stops decompressing and checks the blob's size and
 // digest only.
+//
+// A plain layer of a docker save archive whose digest is its diff ID, taken
+// from the config unchecked, is read differently when the diff ID check is
+// off: by position on the calling thread, skipping the content of entries
+// that are not read, and without any hashing. Its headers and the files
+// read are then not checked against a digest. docker load and skopeo check
+// every layer's diff ID when they load the archive that ocicap writes, and
+// --verify-diff-ids makes ocicap check it too.
 class LayerReader {
 public:
   LayerReader(const ImageLayout& layout, const ImageLayer& layer);
@@ -184,10 +203,15 @@ public:
 private:
   static ssize_t read_uncompressed(archive* archive, void* self,
                                    const void** buffer);
+  static std::int64_t skip_unread(archive* archive, void* self,
+                                  std::int64_t request);
   std::string_view decompress();
+  std::string_view read_positioned();
+  void check_stop();
   [[noreturn]] void throw_archive_error(archive* which,
                                         const std::string& action);
   [[noreturn]] void throw_after_digest_check(const std::string& message);
+  [[noreturn]] void throw_wrong_diff_id(const Digest& actual) const;
   void verify_blob();
 
   void report_progress();
@@ -199,12 +223,23 @@ private:
   // Whether the uncompressed stream is hashed to check the diff ID (see the
   // constructor for when).
   bool hash_diff_id_ = false;
+  // Whether the blob's digest is the config's diff ID, taken unchecked for
+  // a plain layer of a docker save archive.
+  bool digest_is_diff_id_ = false;
   std::vector<char> data_buffer_;
   // The blob flows through `stream_`, then through this object, where it
   // is hashed for the diff ID, on its way to libarchive's `tar_`.
   std::unique_ptr<LayerStream> stream_;
+  // In place of `stream_` for a layer read by seeking: the blob and the
+  // position in it of the next read, and the buffer libarchive reads from.
+  std::optional<BlobFile> seek_blob_;
+  std::vector<char> seek_buffer_;
+  std::int64_t seek_position_ = 0;
   archive* tar_ = nullptr;
+  // The current header, a view of libarchive's entry (see TarEntry::view),
+  // and the name of the one before it.
   TarEntry entry_;
+  std::string last_name_;
   std::optional<Error> callback_error_;
   bool finished_ = false;
   const std::atomic<bool>* stop_ = nullptr;

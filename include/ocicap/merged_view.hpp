@@ -107,7 +107,8 @@ private:
 
   const ImageLayout& layout_;
   std::vector<ImageLayer> layers_;
-  std::map<std::string, PathState> states_;
+  // Looked up by string_view too, for the ancestors of every entry read.
+  std::map<std::string, PathState, std::less<>> states_;
   std::map<std::string, bool> wants_content_;
   // For each found path with other names in its layer: those names.
   std::map<std::string, std::vector<std::string>> link_names_;

@@ -141,6 +141,7 @@ void VerifyingCounter::verify() {
                 std::to_string(expected_size_));
   }
   Digest actual = hasher_.finish();
+  actual_ = actual;
   if (actual != expected_) {
     throw Error("blob " + expected_.string() +
                 " does not match its digest (content hashes to " +

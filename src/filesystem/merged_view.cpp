@@ -189,9 +189,13 @@ LayerFindings PathResolver::read_layer(std::size_t layer,
   while (reader.next()) {
     std::string path = normalize_image_path(reader.entry().name());
     Whiteout whiteout = classify_whiteout(path);
-    for (const std::string& ancestor : ancestors_of(path)) {
+    // The ancestors are looked up in place: the layer's every entry passes
+    // here, and few have an ancestor of interest.
+    for (std::size_t slash = path.find('/'); slash != std::string::npos;
+         slash = path.find('/', slash + 1)) {
+      std::string_view ancestor(path.data(), slash);
       if (states_.contains(ancestor)) {
-        findings.implied_directories.insert(ancestor);
+        findings.implied_directories.emplace(ancestor);
       }
     }
     if (reader.entry().type() == EntryType::hardlink) {

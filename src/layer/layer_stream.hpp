@@ -54,6 +54,10 @@ public:
   // after the end of the stream, after an error, or to stop early.
   void verify_blob();
 
+  // The blob's digest as verify_blob() computed it, once it has run over a
+  // blob of the right size.
+  const std::optional<Digest>& blob_digest() const { return counter_.actual(); }
+
   // Returns the compressed bytes read so far, by the worker or by
   // verify_blob(). Call it from the consuming thread.
   std::int64_t compressed_bytes_read() const {

@@ -34,28 +34,80 @@ std::string libarchive_version() { return archive_version_details(); }
 
 TarEntry::TarEntry() : entry_(archive_entry_new()) {}
 
-TarEntry::TarEntry(archive_entry* entry) : entry_(archive_entry_clone(entry)) {}
+namespace {
+
+// Returns the attributes of `entry` in libarchive's listing order.
+std::vector<Xattr> listed_xattrs(archive_entry* entry) {
+  std::vector<Xattr> listed;
+  archive_entry_xattr_reset(entry);
+  const char* name = nullptr;
+  const void* value = nullptr;
+  std::size_t size = 0;
+  while (archive_entry_xattr_next(entry, &name, &value, &size) ==
+         ARCHIVE_OK) {
+    listed.emplace_back(name,
+                        std::string(static_cast<const char*>(value), size));
+  }
+  return listed;
+}
+
+// Copies `source` with its attributes listed in the same order. libarchive
+// lists an entry's attributes newest first, as the tar reader and
+// archive_entry_xattr_add_entry() add them, but archive_entry_clone()
+// copies them in listing order, each added first, which reverses the list.
+archive_entry* clone_entry(archive_entry* source) {
+  archive_entry* copy = archive_entry_clone(source);
+  if (copy == nullptr || archive_entry_xattr_count(source) == 0) {
+    return copy;
+  }
+  std::vector<Xattr> listed = listed_xattrs(source);
+  archive_entry_xattr_clear(copy);
+  for (auto item = listed.rbegin(); item != listed.rend(); ++item) {
+    archive_entry_xattr_add_entry(copy, item->first.c_str(),
+                                  item->second.data(), item->second.size());
+  }
+  return copy;
+}
+
+} // namespace
+
+TarEntry::TarEntry(archive_entry* entry) : entry_(clone_entry(entry)) {}
 
 TarEntry::TarEntry(const TarEntry& other)
-    : entry_(archive_entry_clone(other.entry_)) {}
+    : entry_(clone_entry(other.entry_)) {}
 
 TarEntry& TarEntry::operator=(const TarEntry& other) {
   if (this != &other) {
-    archive_entry_free(entry_);
-    entry_ = archive_entry_clone(other.entry_);
+    archive_entry* copy = clone_entry(other.entry_);
+    if (owned_) {
+      archive_entry_free(entry_);
+    }
+    entry_ = copy;
+    owned_ = true;
   }
   return *this;
 }
 
 TarEntry::TarEntry(TarEntry&& other) noexcept
-    : entry_(std::exchange(other.entry_, archive_entry_new())) {}
+    : entry_(std::exchange(other.entry_, archive_entry_new())),
+      owned_(std::exchange(other.owned_, true)) {}
 
 TarEntry& TarEntry::operator=(TarEntry&& other) noexcept {
   std::swap(entry_, other.entry_);
+  std::swap(owned_, other.owned_);
   return *this;
 }
 
-TarEntry::~TarEntry() { archive_entry_free(entry_); }
+TarEntry::~TarEntry() {
+  if (owned_) {
+    archive_entry_free(entry_);
+  }
+}
+
+TarEntry::TarEntry(archive_entry* entry, bool owned)
+    : entry_(entry), owned_(owned) {}
+
+TarEntry TarEntry::view(archive_entry* entry) { return TarEntry(entry, false); }
 
 TarEntry TarEntry::directory(const std::string& path, unsigned mode,
                              std::int64_t mtime) {
@@ -110,18 +162,11 @@ std::string TarEntry::link_target() const {
 }
 
 std::vector<Xattr> TarEntry::xattrs() const {
-  // libarchive 3.6 lists attributes newest first, so the list is reversed
-  // into archive order. A repeated name keeps its place and its last value,
-  // as Go's archive/tar (and so containerd and Docker) would apply it.
-  std::vector<Xattr> raw;
-  archive_entry_xattr_reset(entry_);
-  const char* name = nullptr;
-  const void* value = nullptr;
-  std::size_t size = 0;
-  while (archive_entry_xattr_next(entry_, &name, &value, &size) ==
-         ARCHIVE_OK) {
-    raw.emplace_back(name, std::string(static_cast<const char*>(value), size));
-  }
+  // libarchive 3.6 lists attributes newest first (see clone_entry), so the
+  // list is reversed into archive order. A repeated name keeps its place
+  // and its last value, as Go's archive/tar (and so containerd and Docker)
+  // would apply it.
+  std::vector<Xattr> raw = listed_xattrs(entry_);
   std::vector<Xattr> result;
   for (auto item = raw.rbegin(); item != raw.rend(); ++item) {
     auto existing = std::find_if(

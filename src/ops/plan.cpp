@@ -93,7 +93,9 @@ ChangeResult plan_changes(const ChangeRequest& request,
   if (request.changes.empty()) {
     throw Error("no files to change: name at least one PATH");
   }
-  Workspace workspace(request.image);
+  // A plan copies no blob, so a docker archive's layers keep the names
+  // their diff IDs give them, as for get.
+  Workspace workspace(request.image, ArchiveLayerDigests::from_diff_ids);
   ImageLayout layout = workspace.open_layout();
   Descriptor top = layout.index().manifests()[workspace.select(layout)];
   ChangeRequest effective = request;

@@ -390,11 +390,15 @@ std::string Workspace::read_archive_document(const std::string& path) const {
 
 ImageLayout Workspace::open_layout() const {
   ImageLayout layout = ImageLayout::open(layout_path_);
+  if (transport_ != Transport::oci) {
+    // The layout is in the temporary directory.
+    layout.skip_syncs();
+  }
   if (!blob_ranges_->empty()) {
     layout.set_blob_ranges(blob_ranges_);
   }
   if (classic_docker_) {
-    layout.require_diff_ids();
+    layout.mark_docker_archive();
   }
   return layout;
 }
@@ -454,6 +458,7 @@ Digest Workspace::extracted_file_digest(const std::string& path) const {
 void Workspace::build_classic_layout() {
   layout_path_ = temporary_directory_ + "/layout";
   ImageLayout layout = ImageLayout::create(layout_path_);
+  layout.skip_syncs();
   ImageIndex index = ImageIndex::empty();
   auto add_blob = [&](const std::string& path, std::string type) {
     Descriptor descriptor{.media_type = std::move(type),

@@ -31,10 +31,10 @@ namespace ocicap {
 enum class ArchiveLayerDigests {
   // Hash each layer file while the workspace is set up.
   hashed,
-  // Take the config's diff ID, which is the sha256 of the same bytes, and
-  // hash a layer only when it is read: LayerReader checks its digest then.
-  // A layer that is never read keeps an unchecked name, so a run that
-  // copies blobs into another layout must not use this.
+  // Take the config's diff ID, which is the sha256 of the same bytes,
+  // unchecked: LayerReader checks it only under --verify-diff-ids (see
+  // ImageLayout::mark_docker_archive). A run that copies blobs into
+  // another layout, which names blobs by digest, must not use this.
   from_diff_ids,
 };
 

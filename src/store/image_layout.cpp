@@ -143,7 +143,7 @@ std::unique_ptr<BlobWriter> ImageLayout::write_blob() const {
   // Temporary files stay out of blobs/, where umoci gc (0.4.7) takes every
   // name for a digest and fails on any other.
   return std::make_unique<BlobWriter>(path_ + "/blobs/sha256", path_,
-                                      new_blobs_);
+                                      new_blobs_, sync_);
 }
 
 Descriptor ImageLayout::put_blob(std::string_view data,
@@ -166,6 +166,9 @@ void ImageLayout::import_blob(const ImageLayout& source,
   new_blobs_->push_back(target);
   if (const BlobRange* range = source.find_range(descriptor.digest)) {
     AtomicFile file(target, path_);
+    if (!sync_) {
+      file.skip_sync();
+    }
     copy_file_bytes(range->file->get(), range->offset, range->size,
                     file.fd(), range->name, target);
     file.commit();
@@ -186,6 +189,9 @@ void ImageLayout::import_file(const std::string& path, const Digest& digest) {
 
 void ImageLayout::write_index(const ImageIndex& index) {
   AtomicFile file(path_ + "/index.json");
+  if (!sync_) {
+    file.skip_sync();
+  }
   file.write(index.serialize());
   try {
     file.commit();
@@ -224,10 +230,15 @@ void ImageLayout::check_writable() const {
 
 BlobWriter::BlobWriter(std::string blobs_directory,
                        const std::string& temporary_directory,
-                       std::shared_ptr<std::vector<std::string>> new_blobs)
+                       std::shared_ptr<std::vector<std::string>> new_blobs,
+                       bool sync)
     : directory_(std::move(blobs_directory)), new_blobs_(std::move(new_blobs)),
       file_((make_directories(directory_), directory_ + "/new-blob"),
-            temporary_directory) {}
+            temporary_directory) {
+  if (!sync) {
+    file_.skip_sync();
+  }
+}
 
 void BlobWriter::write(std::string_view data) {
   if (digest_) {

@@ -311,7 +311,7 @@ void AtomicFile::commit_as(const std::string& final_path) {
   if (::fchmod(fd_.get(), mode) != 0) {
     throw_errno("cannot set the mode of " + temporary_path_, errno);
   }
-  if (::fsync(fd_.get()) != 0) {
+  if (sync_ && ::fsync(fd_.get()) != 0) {
     throw_errno("cannot sync " + temporary_path_, errno);
   }
   fd_.close();
@@ -320,7 +320,9 @@ void AtomicFile::commit_as(const std::string& final_path) {
                 errno);
   }
   committed_ = true;
-  sync_directory(parent_directory(final_path));
+  if (sync_) {
+    sync_directory(parent_directory(final_path));
+  }
 }
 
 void write_file_atomically(const std::string& path, std::string_view data) {

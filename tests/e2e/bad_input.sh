@@ -273,6 +273,31 @@ expect_error "set on a docker archive gzip layer with a wrong diff ID" \
 assert_eq "docker archive with a wrong diff ID: archive unchanged" \
     "$before" "$(file_sha256 "$WORK/docker-diff-id.tar")"
 
+# A plain layer file is read by seeking, without hashing, so its wrong diff
+# ID is found only with --verify-diff-ids. Without it, the archive ocicap
+# writes keeps the layer as it was, and skopeo, which checks every layer's
+# diff ID as it loads an archive, rejects it.
+cp "$WORK/diff-id.tar" "$top_layer_file"
+tar --create --file "$WORK/docker-plain-diff-id.tar" \
+    --directory "$docker_root" .
+before=$(file_sha256 "$WORK/docker-plain-diff-id.tar")
+expect_error "set --verify-diff-ids on a plain docker layer with a wrong diff ID" \
+    "not to its diff ID" set --verify-diff-ids \
+    "docker-archive:$WORK/docker-plain-diff-id.tar" cap_ipc_lock+eip /etc/other
+assert_eq "plain layer with a wrong diff ID, --verify-diff-ids: unchanged" \
+    "$before" "$(file_sha256 "$WORK/docker-plain-diff-id.tar")"
+expect_success "get -r on a plain docker layer with a wrong diff ID" \
+    get -r "docker-archive:$WORK/docker-plain-diff-id.tar"
+expect_success "set on a plain docker layer with a wrong diff ID" \
+    set "docker-archive:$WORK/docker-plain-diff-id.tar" cap_ipc_lock+eip \
+    /etc/other
+if skopeo copy --quiet "docker-archive:$WORK/docker-plain-diff-id.tar" \
+    "oci:$WORK/plain-diff-id-copy:x" 2>"$WORK/plain-diff-id-copy.stderr"; then
+    fail "skopeo rejects the archive with the wrong diff ID"
+else
+    pass "skopeo rejects the archive with the wrong diff ID"
+fi
+
 layout=$(new_case media-type)
 python3 "$OCITOOL" edit-layer "$layout" app 0 \
     mediaType=application/vnd.example.layer.v1.tar+unknown

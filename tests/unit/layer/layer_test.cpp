@@ -178,6 +178,19 @@ struct DiffIdCheck {
   DiffIdCheck& operator=(const DiffIdCheck&) = delete;
 };
 
+// Stores a plain layer of one file, `bin/tool`, whose PAX header contains
+// `records` in the given order.
+ImageLayer store_pax_layer(
+    const ImageLayout& layout,
+    const std::vector<std::pair<std::string, std::string>>& records,
+    const std::string& content) {
+  std::string tar =
+      ocicap::test::pax_tar_with_records("bin/tool", records, content);
+  return ImageLayer{ocicap::test::store_raw_blob(
+                        layout, tar, "application/vnd.oci.image.layer.v1.tar"),
+                    ocicap::digest_of(tar)};
+}
+
 void read_whole_layer(const ImageLayout& layout, const ImageLayer& layer) {
   LayerReader reader(layout, layer);
   while (reader.next()) {
@@ -389,15 +402,11 @@ TEST_SUITE("LayerReader") {
   TEST_CASE("keeps the last of duplicate xattr records") {
     TempDirectory directory;
     ImageLayout layout = ImageLayout::create(directory.path());
-    std::string tar =
-        ocicap::test::pax_tar_with_records("bin/tool",
-                                           {{"SCHILY.xattr.user.a", "first"},
-                                            {"SCHILY.xattr.user.b", "b"},
-                                            {"SCHILY.xattr.user.a", "last"}},
-                                           "tool");
-    ImageLayer layer{ocicap::test::store_raw_blob(
-                         layout, tar, "application/vnd.oci.image.layer.v1.tar"),
-                     ocicap::digest_of(tar)};
+    ImageLayer layer = store_pax_layer(layout,
+                                       {{"SCHILY.xattr.user.a", "first"},
+                                        {"SCHILY.xattr.user.b", "b"},
+                                        {"SCHILY.xattr.user.a", "last"}},
+                                       "tool");
     std::vector<ReadEntry> entries = read_all(layout, layer);
     REQUIRE(entries.size() == 1);
     CHECK(entries[0].content == "tool");
@@ -408,15 +417,12 @@ TEST_SUITE("LayerReader") {
   TEST_CASE("keeps xattr records in archive order") {
     TempDirectory directory;
     ImageLayout layout = ImageLayout::create(directory.path());
-    std::string tar = ocicap::test::pax_tar_with_records(
-        "bin/tool",
+    ImageLayer layer = store_pax_layer(
+        layout,
         {{"SCHILY.xattr.user.z", "1"},
          {"SCHILY.xattr.security.capability", "2"},
          {"SCHILY.xattr.user.a", "3"}},
         "");
-    ImageLayer layer{ocicap::test::store_raw_blob(
-                         layout, tar, "application/vnd.oci.image.layer.v1.tar"),
-                     ocicap::digest_of(tar)};
     std::vector<ReadEntry> entries = read_all(layout, layer);
     REQUIRE(entries.size() == 1);
     CHECK(entries[0].entry.xattrs() ==
@@ -602,6 +608,99 @@ TEST_SUITE("LayerReader") {
     CHECK(message.find("diff ID " + layer.diff_id.string()) !=
           std::string::npos);
     CHECK(message.find(layer.descriptor.digest.string()) != std::string::npos);
+  }
+
+  // A docker save archive names a plain layer by path; its digest is the
+  // config's diff ID, taken unchecked, and the reader seeks past content.
+  TEST_CASE("reads a plain layer of a docker archive by seeking") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    layout.mark_docker_archive();
+    std::vector<ocicap::test::EntrySpec> specs = sample_entries();
+    ImageLayer layer =
+        ocicap::test::write_layer(layout, specs, Compression::none);
+    REQUIRE(layer.diff_id == layer.descriptor.digest);
+    std::vector<ReadEntry> entries = read_all(layout, layer);
+    REQUIRE(entries.size() == specs.size());
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      check_entry(entries[i], specs[i]);
+    }
+    // Only the headers are read when no content is: the reader skips the
+    // 600 KiB of usr/bin/tool, and the digest is not checked.
+    LayerReader reader(layout, layer);
+    while (reader.next()) {
+    }
+    CHECK_NOTHROW(reader.finish());
+    CHECK(reader.compressed_bytes_read() == layer.descriptor.size);
+  }
+
+  TEST_CASE("checks a docker archive's plain layer only when asked to") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    layout.mark_docker_archive();
+    ImageLayer layer = ocicap::test::write_layer(
+        layout, {ocicap::test::file_entry("etc/one", "one")},
+        Compression::none);
+    // Another tar under the same name: the file no longer matches the
+    // diff ID that names it.
+    ImageLayout scratch = ImageLayout::create(directory.path() + "/scratch");
+    ImageLayer other = ocicap::test::write_layer(
+        scratch, {ocicap::test::file_entry("etc/two", "two")},
+        Compression::none);
+    std::filesystem::copy_file(
+        scratch.blob_path(other.descriptor.digest),
+        layout.blob_path(layer.descriptor.digest),
+        std::filesystem::copy_options::overwrite_existing);
+    layer.descriptor.size = other.descriptor.size;
+    std::vector<ReadEntry> entries = read_all(layout, layer);
+    REQUIRE(entries.size() == 1);
+    CHECK(entries[0].entry.name() == "etc/two");
+    DiffIdCheck check;
+    std::string message = error_of([&] { read_whole_layer(layout, layer); });
+    CAPTURE(message);
+    CHECK(message.find("not to its diff ID " + layer.diff_id.string()) !=
+          std::string::npos);
+  }
+
+  TEST_CASE("names a truncated plain layer read by seeking") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    layout.mark_docker_archive();
+    ImageLayer layer =
+        ocicap::test::write_layer(layout, sample_entries(), Compression::none);
+    std::filesystem::resize_file(layout.blob_path(layer.descriptor.digest),
+                                 300 * 1024);
+    std::string message = error_of([&] { read_whole_layer(layout, layer); });
+    CAPTURE(message);
+    CHECK(message.find("layer " + layer.descriptor.digest.string()) !=
+          std::string::npos);
+  }
+
+  TEST_CASE("keeps xattr order in the reader's entry and its copies") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    ImageLayer layer = store_pax_layer(
+        layout,
+        {{"SCHILY.xattr.user.z", "1"},
+         {"SCHILY.xattr.security.capability", "2"},
+         {"SCHILY.xattr.user.a", "3"},
+         {"SCHILY.xattr.user.z", "4"}},
+        "");
+    const std::vector<Xattr> expected{
+        {"user.z", "4"}, {"security.capability", "2"}, {"user.a", "3"}};
+    LayerReader reader(layout, layer);
+    REQUIRE(reader.next());
+    CHECK(reader.entry().xattrs() == expected);
+    TarEntry copy = reader.entry();
+    TarEntry copy_of_copy = copy;
+    TarEntry assigned;
+    assigned = copy_of_copy;
+    CHECK(copy.xattrs() == expected);
+    CHECK(copy_of_copy.xattrs() == expected);
+    CHECK(assigned.xattrs() == expected);
+    CHECK(assigned.xattr("user.z") == std::optional<std::string>("4"));
+    CHECK_FALSE(reader.next());
+    reader.finish();
   }
 
   TEST_CASE("names a corrupt gzip blob") {
