@@ -3,12 +3,14 @@
 // a copy of it in $TMPDIR.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace ocicap {
 
 // Makes SIGINT, SIGTERM and SIGHUP remove the directories registered with
-// InterruptCleanup, then end the process with the same signal. A signal
+// InterruptCleanup and truncate the files registered with
+// InterruptTruncation, then end the process with the same signal. A signal
 // that was ignored when the process started stays ignored. Call it once,
 // before any other thread starts: the signals are then blocked in every
 // thread and taken by one thread that waits for them.
@@ -29,6 +31,19 @@ public:
 private:
   std::string path_;
   bool registered_ = true;
+};
+
+// A registration of an open file to be truncated to `length` bytes on
+// interrupt: standard output, which takes back what a run wrote to it.
+class InterruptTruncation {
+public:
+  InterruptTruncation(int fd, std::int64_t length);
+  InterruptTruncation(const InterruptTruncation&) = delete;
+  InterruptTruncation& operator=(const InterruptTruncation&) = delete;
+  ~InterruptTruncation();
+
+private:
+  int fd_;
 };
 
 } // namespace ocicap

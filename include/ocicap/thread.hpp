@@ -3,6 +3,8 @@
 
 #include "ocicap/error.hpp"
 
+#include <atomic>
+#include <cstddef>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -23,5 +25,22 @@ template <typename Body> std::thread start_thread(Body&& body) {
                 "per core at once)");
   }
 }
+
+// The number of threads that keep a core busy while layers are read.
+inline std::atomic<std::size_t>& reserved_cores() {
+  static std::atomic<std::size_t> count{0};
+  return count;
+}
+
+// Marks a thread that runs beside the layer reads for most of their length,
+// such as a copy of unchanged archive members. The reads then use one core
+// fewer, so that they do not slow that thread down by sharing its core.
+class CoreReservation {
+public:
+  CoreReservation() { reserved_cores().fetch_add(1); }
+  CoreReservation(const CoreReservation&) = delete;
+  CoreReservation& operator=(const CoreReservation&) = delete;
+  ~CoreReservation() { reserved_cores().fetch_sub(1); }
+};
 
 } // namespace ocicap

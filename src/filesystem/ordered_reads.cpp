@@ -12,8 +12,10 @@
 namespace ocicap {
 
 std::size_t parallel_layer_reads() {
-  unsigned cores = std::thread::hardware_concurrency();
-  return std::clamp<std::size_t>(cores, 1, 4);
+  std::size_t cores = std::thread::hardware_concurrency();
+  std::size_t reserved = reserved_cores().load();
+  return std::clamp<std::size_t>(cores > reserved ? cores - reserved : 1, 1,
+                                 4);
 }
 
 void read_in_order(

@@ -230,6 +230,7 @@ ChangeResult apply_changes(const ChangeRequest& request,
   ChangeRequest effective = request;
   if (packs_archive) {
     check_archive_writable(archive_target);
+    workspace.prepare_pack(archive_target);
     if (request.output && request.output->ref) {
       effective.tag = request.output->ref;
     }

@@ -3,6 +3,7 @@
 #include "ocicap/archive_io.hpp"
 #include "ocicap/error.hpp"
 #include "ocicap/file.hpp"
+#include "ocicap/layer.hpp"
 #include "ocicap/mutate.hpp"
 #include "ocicap/ops.hpp"
 
@@ -627,7 +628,7 @@ void Workspace::update_docker_index(std::size_t position,
   layout.write_index(index);
 }
 
-void Workspace::write_packed(int fd, const std::string& target) const {
+void Workspace::write_packed(PackOutput& output) const {
   std::vector<std::string> paths;
   for (const auto& item :
        std::filesystem::recursive_directory_iterator(archive_directory_)) {
@@ -643,16 +644,15 @@ void Workspace::write_packed(int fd, const std::string& target) const {
   }
   std::sort(paths.begin(), paths.end());
   if (archive_file_) {
-    write_in_place_packed(fd, target, paths);
+    write_in_place_packed(output, paths);
     return;
   }
-  write_archive(fd, archive_directory_, paths, links_, compression_,
-                archive_mtime(), target);
+  write_archive(output.fd(), archive_directory_, paths, links_, compression_,
+                archive_mtime(), output.name());
 }
 
 void Workspace::write_in_place_packed(
-    int fd, const std::string& target,
-    const std::vector<std::string>& paths) const {
+    PackOutput& output, const std::vector<std::string>& paths) const {
   std::set<std::string> link_names;
   for (const ArchiveLink& link : links_) {
     link_names.insert(link.name);
@@ -673,22 +673,55 @@ void Workspace::write_in_place_packed(
     written.push_back(path);
     replaced.insert(path);
   }
+  // The members before the first replaced one may have been copied ahead.
+  std::size_t first_replaced = 0;
+  while (first_replaced < members_.size() &&
+         !replaced.contains(members_[first_replaced].first)) {
+    ++first_replaced;
+  }
+  std::size_t copied = output.keep_copied(first_replaced);
   std::set<std::string> directories;
-  for (const auto& [path, member] : members_) {
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    const auto& [path, member] = members_[i];
     if (member.directory) {
       directories.insert(path);
     }
-    if (replaced.contains(path)) {
+    if (i < copied || replaced.contains(path)) {
       continue;
     }
     copy_file_bytes(archive_file_->get(), member.header_offset,
-                    member.end_offset - member.header_offset, fd,
-                    member_name(path), target);
+                    member.end_offset - member.header_offset, output.fd(),
+                    member_name(path), output.name());
   }
   // The tar writer adds the end-of-archive blocks after the new files.
-  write_archive(fd, archive_directory_, written, {},
-                media_type::Compression::none, archive_mtime(), target,
+  write_archive(output.fd(), archive_directory_, written, {},
+                media_type::Compression::none, archive_mtime(), output.name(),
                 directories);
+}
+
+void Workspace::prepare_pack(const std::string& target) {
+  pack_output_ = std::make_unique<PackOutput>(target);
+  if (!archive_file_) {
+    return;
+  }
+  std::vector<ByteSpan> spans;
+  for (const auto& [path, member] : members_) {
+    spans.push_back(ByteSpan{.offset = member.header_offset,
+                             .length = member.end_offset -
+                                       member.header_offset});
+  }
+  // Plain layers of a classic archive are read by seeking, which takes
+  // less time than the copy: see LayerReader and CoreReservation.
+  bool seeking_reads = classic_docker_ && !diff_id_check_enabled();
+  if (seeking_reads) {
+    for (const DockerArchiveImage& image : docker_manifest_->images()) {
+      for (const std::string& layer : image.layers) {
+        seeking_reads = seeking_reads && !archive_file_is_gzip(layer);
+      }
+    }
+  }
+  pack_output_->copy_ahead(archive_file_, std::move(spans),
+                           "archive " + archive_label_, seeking_reads);
 }
 
 void Workspace::pack(const std::string& target, std::size_t position,
@@ -706,22 +739,11 @@ void Workspace::pack(const std::string& target, std::size_t position,
     // An OCI archive's --tag names an index.json ref, not RepoTags.
     update_docker_manifest(position, old_top, std::nullopt);
   }
-  if (target == "-") {
-    write_packed(STDOUT_FILENO, "standard output");
-    return;
+  if (!pack_output_) {
+    pack_output_ = std::make_unique<PackOutput>(target);
   }
-  // A symbolic link is kept, and the file it names is replaced.
-  std::string file_path = target;
-  std::error_code error;
-  if (std::filesystem::is_symlink(target, error)) {
-    file_path = std::filesystem::canonical(target).string();
-  }
-  AtomicFile file(file_path);
-  if (path_exists(file_path)) {
-    file.keep_attributes_of(file_path);
-  }
-  write_packed(file.fd(), target);
-  file.commit();
+  write_packed(*pack_output_);
+  pack_output_->commit();
 }
 
 } // namespace ocicap

@@ -17,6 +17,8 @@
 #include "ocicap/image_reference.hpp"
 #include "ocicap/interrupt.hpp"
 
+#include "pack_output.hpp"
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -67,6 +69,11 @@ public:
   void pack(const std::string& target, std::size_t position,
             const Descriptor& old_top, const std::optional<std::string>& tag);
 
+  // Opens the file pack() writes to `target` before the run reads the
+  // layers. For an archive read in place, the archive's members start
+  // being copied to it at once (see PackOutput).
+  void prepare_pack(const std::string& target);
+
 private:
   void unpack(const ImageReference& reference);
   void open_docker_archive();
@@ -85,10 +92,10 @@ private:
   // the file on the first call when it has none there: a layer of a
   // classic archive is large and needed several times.
   Digest extracted_file_digest(const std::string& path) const;
-  void write_packed(int fd, const std::string& target) const;
+  void write_packed(PackOutput& output) const;
   // Writes the archive read in place: its unchanged members, then the
   // files the workspace added or replaced.
-  void write_in_place_packed(int fd, const std::string& target,
+  void write_in_place_packed(PackOutput& output,
                              const std::vector<std::string>& paths) const;
   // Whether the archive has a file at `path`, extracted or left in place.
   bool archive_has(const std::string& path) const;
@@ -131,6 +138,7 @@ private:
   std::map<std::string, ArchiveMember> unextracted_;
   std::shared_ptr<BlobRanges> blob_ranges_ = std::make_shared<BlobRanges>();
   std::map<std::string, FileIdentity> extracted_identities_;
+  std::unique_ptr<PackOutput> pack_output_;
 };
 
 } // namespace ocicap

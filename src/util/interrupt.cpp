@@ -6,10 +6,12 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <pthread.h>
 #include <set>
 #include <signal.h>
+#include <unistd.h>
 
 namespace ocicap {
 namespace {
@@ -27,6 +29,12 @@ std::multiset<std::string>& registry() {
   return *paths;
 }
 
+// The length to truncate each registered file descriptor to.
+std::map<int, std::int64_t>& truncations() {
+  static auto* files = new std::map<int, std::int64_t>;
+  return *files;
+}
+
 [[noreturn]] void clean_up_and_die(const sigset_t& signals) {
   int signal = 0;
   while (::sigwait(&signals, &signal) != 0) {
@@ -34,6 +42,11 @@ std::multiset<std::string>& registry() {
   // The lock is held until the process ends, so a directory released
   // after this point is never half removed while it is renamed.
   registry_mutex().lock();
+  for (const auto& [fd, length] : truncations()) {
+    // A failure cannot be reported while the process ends.
+    int result = ::ftruncate(fd, static_cast<off_t>(length));
+    static_cast<void>(result);
+  }
   for (const std::string& path : registry()) {
     std::error_code error;
     std::filesystem::remove_all(path, error);
@@ -83,6 +96,17 @@ void InterruptCleanup::release() {
   registered_ = false;
   std::lock_guard lock(registry_mutex());
   registry().erase(registry().find(path_));
+}
+
+InterruptTruncation::InterruptTruncation(int fd, std::int64_t length)
+    : fd_(fd) {
+  std::lock_guard lock(registry_mutex());
+  truncations()[fd_] = length;
+}
+
+InterruptTruncation::~InterruptTruncation() {
+  std::lock_guard lock(registry_mutex());
+  truncations().erase(fd_);
 }
 
 } // namespace ocicap

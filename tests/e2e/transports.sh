@@ -683,6 +683,43 @@ check_error_result "docker-archive:- with a missing path" /usr/bin/nope
 assert_eq "docker-archive:- with a missing path writes nothing" \
     0 "$(stat --format %s "$WORK/stream-error.tar")"
 
+# Members are copied to a regular file on standard output while the
+# layers are read. With >> the archive goes after what the file held, and
+# a failed run truncates the file back to that.
+printf 'earlier\n' >"$WORK/append.out"
+"$OCICAP" set docker-archive:- cap_ipc_lock+eip /usr/bin/nope \
+    <"$inputs/app.docker.tar" >>"$WORK/append.out" 2>/dev/null
+assert_eq "failed run with >>: exit 1" 1 "$?"
+assert_eq "failed run with >>: the file as it was" "earlier" \
+    "$(cat "$WORK/append.out")"
+"$OCICAP" set docker-archive:- cap_ipc_lock+eip /usr/bin/capcheck \
+    <"$inputs/app.docker.tar" >>"$WORK/append.out" 2>/dev/null
+assert_eq "run with >>: exit 0" 0 "$?"
+tail -c +9 "$WORK/append.out" >"$WORK/append.tar"
+assert_capped_skopeo_image "run with >>: the archive after the old bytes" \
+    "docker-archive:$WORK/append.tar" 3
+
+# An archive whose first member changes: the members copied ahead are
+# all dropped and written again after it.
+first_layout=$WORK/index-first
+make_dir "$first_layout"
+tar --extract --file "$inputs/app.oci.tar" --directory "$first_layout"
+tar --create --file "$WORK/index-first.tar" --directory "$first_layout" \
+    index.json oci-layout blobs
+assert_eq "index.json is the first member of the test archive" index.json \
+    "$(tar --list --file "$WORK/index-first.tar" | head -n 1)"
+run_ocicap_stream "$WORK/index-first.tar" "$WORK/index-first-out.tar" \
+    set oci-archive:- cap_ipc_lock+eip /usr/bin/capcheck
+assert_eq "index.json first, through oci-archive:-: exit 0" 0 \
+    "$OCICAP_STATUS"
+assert_capped_skopeo_image "index.json first, through oci-archive:-" \
+    "oci-archive:$WORK/index-first-out.tar:app" 3
+expect_success "index.json first, set in place" \
+    set "oci-archive:$WORK/index-first.tar" cap_ipc_lock+eip \
+    /usr/bin/capcheck
+assert_capped_skopeo_image "index.json first, set in place" \
+    "oci-archive:$WORK/index-first.tar:app" 3
+
 run_ocicap_stream "$unknown/random.bin" "$WORK/stream-random.tar" \
     set - cap_ipc_lock+eip /usr/bin/capcheck
 check_error_result "- with bytes that are no archive" "standard input"
