@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace ocicap {
@@ -16,7 +17,8 @@ namespace ocicap {
 // thread and taken by one thread that waits for them.
 void remove_temporary_directories_on_interrupt();
 
-// A registration of one temporary directory for removal on interrupt.
+// A registration of one temporary directory, or file, for removal on
+// interrupt.
 class InterruptCleanup {
 public:
   explicit InterruptCleanup(std::string path);
@@ -35,15 +37,20 @@ private:
 
 // A registration of an open file to be truncated to `length` bytes on
 // interrupt: standard output, which takes back what a run wrote to it.
+// `quiesce` runs first, on the thread that handles the signal: it must
+// stop the process's writes to the file, or they would follow the
+// truncation. The file is truncated through a duplicate of `fd`, so
+// `quiesce` may point `fd` elsewhere.
 class InterruptTruncation {
 public:
-  InterruptTruncation(int fd, std::int64_t length);
+  InterruptTruncation(int fd, std::int64_t length,
+                      std::function<void()> quiesce);
   InterruptTruncation(const InterruptTruncation&) = delete;
   InterruptTruncation& operator=(const InterruptTruncation&) = delete;
   ~InterruptTruncation();
 
 private:
-  int fd_;
+  int duplicate_;
 };
 
 } // namespace ocicap

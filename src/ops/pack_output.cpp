@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <fcntl.h>
 #include <filesystem>
 #include <sys/stat.h>
@@ -31,9 +32,8 @@ PackOutput::PackOutput(const std::string& target) {
         flags >= 0 &&
         ((flags & O_APPEND) != 0 ||
          ::lseek(STDOUT_FILENO, 0, SEEK_CUR) == st.st_size)) {
-      off_t position = st.st_size;
-      start_ = position;
-      truncation_.emplace(STDOUT_FILENO, start_);
+      start_ = st.st_size;
+      truncation_.emplace(STDOUT_FILENO, start_, [this] { quiesce(); });
     }
     return;
   }
@@ -44,6 +44,7 @@ PackOutput::PackOutput(const std::string& target) {
     file_path = std::filesystem::canonical(target).string();
   }
   file_.emplace(file_path);
+  temporary_cleanup_.emplace(file_->temporary_path());
   if (path_exists(file_path)) {
     file_->keep_attributes_of(file_path);
   }
@@ -95,20 +96,59 @@ void PackOutput::run_copy() {
         return;
       }
       const ByteSpan& span = spans_[i];
-      for (std::int64_t done = 0; done < span.length;) {
-        if (stop_.load(std::memory_order_relaxed)) {
-          return;
-        }
-        std::int64_t piece = std::min(copy_piece, span.length - done);
-        copy_file_bytes(source_->get(), span.offset + done, piece, fd(),
-                        source_name_, name_);
-        done += piece;
+      if (!copy_pieces(source_->get(), span.offset, span.length,
+                       source_name_, true)) {
+        return;
       }
       copied_.fetch_add(1);
     }
   } catch (const Error&) {
     // The members not copied whole are copied again by pack(), which
     // reports the error if it persists.
+  }
+}
+
+void PackOutput::copy(int source, std::int64_t offset, std::int64_t length,
+                      const std::string& source_name) {
+  copy_pieces(source, offset, length, source_name, false);
+}
+
+bool PackOutput::copy_pieces(int source, std::int64_t offset,
+                             std::int64_t length,
+                             const std::string& source_name, bool stoppable) {
+  for (std::int64_t done = 0; done < length;) {
+    if (stoppable && stop_.load(std::memory_order_relaxed)) {
+      return false;
+    }
+    if (interrupted_.load()) {
+      throw Error("the copy to " + name_ + " was interrupted");
+    }
+    std::int64_t piece = std::min(copy_piece, length - done);
+    in_flight_.fetch_add(1);
+    try {
+      copy_file_bytes(source, offset + done, piece, fd(), source_name, name_);
+    } catch (...) {
+      in_flight_.fetch_sub(1);
+      throw;
+    }
+    in_flight_.fetch_sub(1);
+    done += piece;
+  }
+  return true;
+}
+
+void PackOutput::quiesce() {
+  interrupted_.store(true);
+  // Later writes of any thread go to /dev/null. A piece being copied is
+  // waited for, a few milliseconds, or five seconds at the most on a disk
+  // that blocks.
+  int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (null_fd >= 0) {
+    ::dup2(null_fd, STDOUT_FILENO);
+    ::close(null_fd);
+  }
+  for (int waited = 0; waited < 5000 && in_flight_.load() > 0; ++waited) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }
 
@@ -150,6 +190,7 @@ void PackOutput::commit() {
   }
   committed_ = true;
   truncation_.reset();
+  temporary_cleanup_.reset();
 }
 
 void PackOutput::take_back() {

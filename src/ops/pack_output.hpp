@@ -31,7 +31,7 @@ struct ByteSpan {
 // then keeps the ones that did and drops the rest. The copy overlaps the
 // reading of the layers, which would otherwise come first and leave one
 // core idle. Only a regular file is written ahead, since bytes written
-// early can be taken back only there: a temporary file is removed when
+// early can be taken back only there. A temporary file is removed when
 // the run fails, and standard output is truncated back to its size at the
 // start, on failure and on SIGINT, SIGTERM or SIGHUP. A pipe gets nothing
 // before the run has succeeded.
@@ -62,12 +62,24 @@ public:
   // many spans were kept; the file position is after them.
   std::size_t keep_copied(std::size_t at_most);
 
+  // Copies `length` bytes at `offset` of `source` to the output, in
+  // pieces that an interrupt waits for (see quiesce).
+  void copy(int source, std::int64_t offset, std::int64_t length,
+            const std::string& source_name);
+
   // Ends the run's writing: renames a temporary file into place, and
   // leaves standard output as written.
   void commit();
 
 private:
   void run_copy();
+  // Copies in pieces; returns false when `stoppable` and stop_ was set.
+  bool copy_pieces(int source, std::int64_t offset, std::int64_t length,
+                   const std::string& source_name, bool stoppable);
+  // Called on interrupt, on the signal's thread: points standard output
+  // at /dev/null and waits for the piece being copied, so that nothing
+  // lands in the file after InterruptTruncation truncates it.
+  void quiesce();
   void stop_copy();
   void take_back();
 
@@ -77,6 +89,8 @@ private:
   // registration that truncates it back to that size on interrupt.
   std::int64_t start_ = 0;
   std::optional<InterruptTruncation> truncation_;
+  // For a temporary file: its removal on interrupt.
+  std::optional<InterruptCleanup> temporary_cleanup_;
   bool committed_ = false;
 
   std::shared_ptr<const FileDescriptor> source_;
@@ -86,6 +100,8 @@ private:
   std::atomic<std::size_t> copied_{0};
   std::optional<CoreReservation> reservation_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> interrupted_{false};
+  std::atomic<int> in_flight_{0};
   // The copy stops before the span of this index.
   std::atomic<std::size_t> limit_{static_cast<std::size_t>(-1)};
   std::thread copier_;

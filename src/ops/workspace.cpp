@@ -689,9 +689,8 @@ void Workspace::write_in_place_packed(
     if (i < copied || replaced.contains(path)) {
       continue;
     }
-    copy_file_bytes(archive_file_->get(), member.header_offset,
-                    member.end_offset - member.header_offset, output.fd(),
-                    member_name(path), output.name());
+    output.copy(archive_file_->get(), member.header_offset,
+                member.end_offset - member.header_offset, member_name(path));
   }
   // The tar writer adds the end-of-archive blocks after the new files.
   write_archive(output.fd(), archive_directory_, written, {},

@@ -3,13 +3,18 @@
 #include "ocicap/error.hpp"
 #include "ocicap/thread.hpp"
 
+#include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <pthread.h>
 #include <set>
+#include <thread>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -29,9 +34,14 @@ std::multiset<std::string>& registry() {
   return *paths;
 }
 
-// The length to truncate each registered file descriptor to.
-std::map<int, std::int64_t>& truncations() {
-  static auto* files = new std::map<int, std::int64_t>;
+struct Truncation {
+  std::int64_t length;
+  std::function<void()> quiesce;
+};
+
+// The registered files by the duplicate of their descriptor.
+std::map<int, Truncation>& truncations() {
+  static auto* files = new std::map<int, Truncation>;
   return *files;
 }
 
@@ -42,14 +52,28 @@ std::map<int, std::int64_t>& truncations() {
   // The lock is held until the process ends, so a directory released
   // after this point is never half removed while it is renamed.
   registry_mutex().lock();
-  for (const auto& [fd, length] : truncations()) {
+  for (const auto& [fd, truncation] : truncations()) {
+    if (truncation.quiesce) {
+      truncation.quiesce();
+    }
     // A failure cannot be reported while the process ends.
-    int result = ::ftruncate(fd, static_cast<off_t>(length));
+    int result = ::ftruncate(fd, static_cast<off_t>(truncation.length));
     static_cast<void>(result);
   }
-  for (const std::string& path : registry()) {
-    std::error_code error;
-    std::filesystem::remove_all(path, error);
+  // The other threads run on, and may create files under a path while it
+  // is removed, or create its directories again, which would leave it
+  // behind. Renamed first, it is out of reach of paths, and a few passes
+  // take what was created meanwhile.
+  for (int pass = 0; pass < 3; ++pass) {
+    for (const std::string& path : registry()) {
+      std::string doomed = path + ".interrupted";
+      std::error_code error;
+      if (::rename(path.c_str(), doomed.c_str()) != 0) {
+        std::filesystem::remove_all(path, error);
+      }
+      std::filesystem::remove_all(doomed, error);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   std::signal(signal, SIG_DFL);
   sigset_t received;
@@ -98,15 +122,23 @@ void InterruptCleanup::release() {
   registry().erase(registry().find(path_));
 }
 
-InterruptTruncation::InterruptTruncation(int fd, std::int64_t length)
-    : fd_(fd) {
+InterruptTruncation::InterruptTruncation(int fd, std::int64_t length,
+                                         std::function<void()> quiesce)
+    : duplicate_(::fcntl(fd, F_DUPFD_CLOEXEC, 0)) {
+  if (duplicate_ < 0) {
+    throw_errno("cannot duplicate file descriptor " + std::to_string(fd),
+                errno);
+  }
   std::lock_guard lock(registry_mutex());
-  truncations()[fd_] = length;
+  truncations()[duplicate_] = Truncation{length, std::move(quiesce)};
 }
 
 InterruptTruncation::~InterruptTruncation() {
-  std::lock_guard lock(registry_mutex());
-  truncations().erase(fd_);
+  {
+    std::lock_guard lock(registry_mutex());
+    truncations().erase(duplicate_);
+  }
+  ::close(duplicate_);
 }
 
 } // namespace ocicap

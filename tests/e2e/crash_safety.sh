@@ -26,6 +26,10 @@ cc -shared -fPIC -O2 -o "$shim" "$E2E_DIR/fault_at_call.c" -ldl ||
 # An ASan build must load its runtime first; it then runs after the shim,
 # which is fine, so the order check is turned off.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+# SIGKILL leaves an archive's workspace behind: it goes to the work
+# directory, which is removed at the end, not to the system's /tmp.
+export TMPDIR=$WORK/tmp
+mkdir -p "$TMPDIR"
 
 RUNS=0
 OLD_STATES=0
@@ -279,6 +283,64 @@ kill_archive oci-archive :app 20 10
 
 echo "# set in place on a docker-archive, killed at 20 points"
 kill_archive docker-archive :app:latest 12 8
+
+# ---------------------------------------------------------------------
+echo "# docker-archive:- to a file on standard output, SIGTERM during the copy"
+
+# The members are copied to standard output while the layers are read.
+# SIGTERM must leave the file as it was, or with the whole new archive
+# after it, and no workspace in TMPDIR. The shim sends it before a given
+# call of copy_file_range, so that the copy of the 200 MB layer, in pieces
+# of 16 MiB, is under way when the signal arrives.
+term_layout=$WORK/term-layout
+copy_default_image "$term_layout"
+make_dir "$WORK/term-root/opt"
+head -c 200000000 /dev/zero >"$WORK/term-root/opt/data.bin"
+add_layer "$term_layout:app" "$WORK/term-root"
+rm -rf "$WORK/term-root"
+skopeo copy --quiet "oci:$term_layout:app" \
+    "docker-archive:$WORK/term.tar:app:1" ||
+    fatal "skopeo could not write $WORK/term.tar"
+"$OCICAP" set -q docker-archive:- cap_ipc_lock+eip /usr/bin/capcheck \
+    <"$WORK/term.tar" >"$WORK/term-new.tar" 2>/dev/null ||
+    fatal "the undisturbed run on term.tar failed"
+term_new=$(file_sha256 "$WORK/term-new.tar")
+make_dir "$WORK/term-tmp"
+printf 'before\n' >"$WORK/term-before"
+for n in 1 2 4 8; do
+    cp "$WORK/term-before" "$WORK/term-out.tar"
+    TMPDIR=$WORK/term-tmp OCICAP_TERM_AT_COPY=$n LD_PRELOAD=$shim \
+        "$OCICAP" set -q docker-archive:- cap_ipc_lock+eip /usr/bin/capcheck \
+        <"$WORK/term.tar" >>"$WORK/term-out.tar" 2>/dev/null
+    assert_eq "SIGTERM at copy $n: dies of SIGTERM" 143 "$?"
+    if cmp -s "$WORK/term-before" "$WORK/term-out.tar"; then
+        pass "SIGTERM at copy $n: the file as it was"
+    elif cmp -s -n 7 "$WORK/term-before" "$WORK/term-out.tar" &&
+        [[ $(tail -c +8 "$WORK/term-out.tar" | sha256sum | cut -c 1-64) == \
+            "$term_new" ]]; then
+        pass "SIGTERM at copy $n: the file, then the new archive"
+    else
+        fail "SIGTERM at copy $n: $(stat --format %s "$WORK/term-out.tar")" \
+            "bytes, neither the old file nor the old file and the archive"
+    fi
+done
+# Written in place, the archive goes to a temporary file next to it, which
+# the signal removes.
+make_dir "$WORK/term-in-place"
+for n in 1 4; do
+    cp "$WORK/term.tar" "$WORK/term-in-place/app.tar"
+    TMPDIR=$WORK/term-tmp OCICAP_TERM_AT_COPY=$n LD_PRELOAD=$shim \
+        "$OCICAP" set -q "docker-archive:$WORK/term-in-place/app.tar" \
+        cap_ipc_lock+eip /usr/bin/capcheck 2>/dev/null
+    assert_eq "SIGTERM at copy $n in place: dies of SIGTERM" 143 "$?"
+    assert_eq "SIGTERM at copy $n in place: no temporary file left" \
+        app.tar "$(ls -A "$WORK/term-in-place")"
+    assert_command "SIGTERM at copy $n in place: the archive as it was" \
+        cmp -s "$WORK/term.tar" "$WORK/term-in-place/app.tar"
+done
+assert_eq "SIGTERM runs left no workspace in TMPDIR" "" \
+    "$(ls -A "$WORK/term-tmp")"
+rm -rf "$WORK"/term*.tar "$WORK/term-in-place"
 
 # ---------------------------------------------------------------------
 echo "# $RUNS killed runs: $OLD_STATES read as the old image," \

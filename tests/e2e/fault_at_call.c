@@ -7,6 +7,9 @@
  * instead of running. With OCICAP_FAULT_COUNT_FILE set, it writes the
  * number of calls made to that file at exit, so a test can first count
  * the calls of a whole run, then fail runs at points spread over it.
+ * Apart from that count, $OCICAP_TERM_AT_COPY=N sends SIGTERM before the
+ * Nth call of copy_file_range, which then runs: a signal that arrives
+ * while members of an archive are being copied.
  *
  * Counted: write, pwrite, writev, fsync, fdatasync, ftruncate, rename,
  * renameat, renameat2, link, linkat, unlink, unlinkat, rmdir, mkdir,
@@ -85,6 +88,24 @@ static int creates_file(int flags) {
 }
 
 #define NEXT(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
+
+static long copy_count;
+
+ssize_t copy_file_range(int in, off_t *in_offset, int out, off_t *out_offset,
+                        size_t size, unsigned int flags) {
+    static long term_at = -1;
+    if (term_at < 0) {
+        const char *at = getenv("OCICAP_TERM_AT_COPY");
+        term_at = at != NULL ? atol(at) : 0;
+    }
+    if (term_at > 0 &&
+        __atomic_add_fetch(&copy_count, 1, __ATOMIC_SEQ_CST) == term_at) {
+        /* To the process: ocicap blocks the signal in every thread and
+           takes it on one of its own, which a raise() would not reach. */
+        kill(getpid(), SIGTERM);
+    }
+    return NEXT(copy_file_range)(in, in_offset, out, out_offset, size, flags);
+}
 
 ssize_t write(int fd, const void *buffer, size_t size) {
     if (fd > 2 && fault_now()) {
