@@ -137,15 +137,20 @@ ExtractedArchive extract_archive(int fd, const std::string& directory,
   std::optional<std::pair<std::string, ArchiveMember>> open_member;
   bool open_member_unextracted = false;
   bool first = true;
+  // The names of the members that are not directories.
+  std::set<std::string> member_names;
   for (;;) {
     int status = archive_read_next_header(reader.get(), &entry);
+    // ARCHIVE_RETRY is a damaged header, which libarchive would skip to
+    // look for the next one: a member would be lost, so it is an error.
+    bool failed = status == ARCHIVE_RETRY || status < ARCHIVE_WARN;
     if (first) {
       first = false;
       result.in_place = base >= 0 &&
                         archive_filter_code(reader.get(), 0) ==
                             ARCHIVE_FILTER_NONE;
     }
-    if (result.in_place && open_member && status >= ARCHIVE_WARN) {
+    if (result.in_place && open_member && !failed) {
       // A header starts where the previous member's padding ends.
       ArchiveMember& member = open_member->second;
       member.end_offset = base + archive_read_header_position(reader.get());
@@ -171,7 +176,7 @@ ExtractedArchive extract_archive(int fd, const std::string& directory,
                                : media_type::Compression::none;
       return result;
     }
-    if (status < ARCHIVE_WARN) {
+    if (failed) {
       throw Error("cannot read archive " + source + ": " +
                   archive_message(reader.get()) +
                   " (expected a tar file, as docker save or podman save "
@@ -203,6 +208,12 @@ ExtractedArchive extract_archive(int fd, const std::string& directory,
     if (canonical.empty() || header.type() == EntryType::directory) {
       make_directories(directory + "/" + canonical);
       continue;
+    }
+    if (!member_names.insert(canonical).second) {
+      throw Error("archive " + source + " contains two members named " +
+                  quote(name) + ", and readers differ on which one counts; "
+                  "write the archive again with docker save, podman save "
+                  "or skopeo copy");
     }
     if (header.type() == EntryType::symlink ||
         header.type() == EntryType::hardlink) {

@@ -231,7 +231,9 @@ bool LayerReader::next() {
   if (status == ARCHIVE_EOF) {
     return false;
   }
-  if (status < ARCHIVE_WARN) {
+  // ARCHIVE_RETRY is a damaged header, which libarchive would skip to look
+  // for the next one, losing an entry: the layer is damaged.
+  if (status == ARCHIVE_RETRY || status < ARCHIVE_WARN) {
     // Reaching a header means skipping the previous entry's content, so a
     // truncated or oversized entry fails here: name the last entry read.
     std::string position = last_name_.empty()

@@ -298,6 +298,16 @@ else
     pass "skopeo rejects the archive with the wrong diff ID"
 fi
 
+# Two members of one name: skopeo and docker load differ on which counts.
+tar --create --file "$WORK/docker-dup.tar" --directory "$docker_root" \
+    . manifest.json
+before=$(file_sha256 "$WORK/docker-dup.tar")
+expect_error "docker archive with two members of one name" \
+    "two members named" \
+    set "docker-archive:$WORK/docker-dup.tar" cap_ipc_lock+eip /etc/other
+assert_eq "docker archive with two members of one name: unchanged" \
+    "$before" "$(file_sha256 "$WORK/docker-dup.tar")"
+
 layout=$(new_case media-type)
 python3 "$OCITOOL" edit-layer "$layout" app 0 \
     mediaType=application/vnd.example.layer.v1.tar+unknown

@@ -370,14 +370,44 @@ TEST_SUITE("ArchiveIo") {
     CHECK(message.starts_with("cannot read archive test.tar: "));
   }
 
-  TEST_CASE("keeps the last of duplicate files") {
+  TEST_CASE("rejects garbage between members") {
+    for (std::int64_t in_place_size : {std::int64_t{-1}, std::int64_t{1}}) {
+      CAPTURE(in_place_size);
+      TempDirectory directory;
+      std::string tar = directory.file("two.tar");
+      write_raw_archive(tar, {{.name = "a", .content = "first"},
+                              {.name = "b", .content = "second"}});
+      // A block of garbage in place of the second header.
+      std::string bytes = read_file(tar);
+      std::size_t second = bytes.find("second") - 512;
+      REQUIRE(bytes.compare(second, 1, "b") == 0);
+      bytes.insert(second, std::string(512, 'A'));
+      write_file(tar, bytes);
+      std::string message;
+      try {
+        FileDescriptor fd = ocicap::open_for_reading(tar);
+        if (in_place_size < 0) {
+          extract(tar, directory.file("out"));
+        } else {
+          extract_into(fd.get(), directory.file("out"), in_place_size);
+        }
+      } catch (const Error& error) {
+        message = error.what();
+      }
+      CAPTURE(message);
+      CHECK(message.starts_with("cannot read archive test.tar: "));
+    }
+  }
+
+  TEST_CASE("rejects two members of one name") {
     TempDirectory directory;
     std::string tar = directory.file("dup.tar");
     write_raw_archive(tar, {{.name = "f", .content = "first"},
-                            {.name = "f", .content = "second"}});
-    std::string target = directory.file("out");
-    extract(tar, target);
-    CHECK(read_file(target + "/f") == "second");
+                            {.name = "./f", .content = "second"}});
+    std::string message = error_of(tar, directory.file("out"));
+    CAPTURE(message);
+    CHECK(message.find("contains two members named \"./f\"") !=
+          std::string::npos);
   }
 
   TEST_CASE("write_archive writes files, directories and links") {

@@ -676,6 +676,29 @@ TEST_SUITE("LayerReader") {
           std::string::npos);
   }
 
+  TEST_CASE("rejects a damaged header read by seeking") {
+    TempDirectory directory;
+    ImageLayout layout = ImageLayout::create(directory.path());
+    layout.mark_docker_archive();
+    ImageLayer layer = ocicap::test::write_layer(
+        layout,
+        {ocicap::test::file_entry("etc/one", "one"),
+         ocicap::test::file_entry("etc/two", "two")},
+        Compression::none);
+    // A wrong checksum in the second header: libarchive would skip the
+    // entry and look for the next header.
+    std::string path = layout.blob_path(layer.descriptor.digest);
+    std::string bytes = ocicap::test::read_file(path);
+    std::size_t header = bytes.find("etc/two");
+    REQUIRE(header != std::string::npos);
+    bytes.replace(header + 148, 7, "7777777");
+    ocicap::test::write_file(path, bytes);
+    std::string message = error_of([&] { read_whole_layer(layout, layer); });
+    CAPTURE(message);
+    CHECK(message.find("cannot read the entry after \"etc/one\"") !=
+          std::string::npos);
+  }
+
   TEST_CASE("keeps xattr order in the reader's entry and its copies") {
     TempDirectory directory;
     ImageLayout layout = ImageLayout::create(directory.path());
