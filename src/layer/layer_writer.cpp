@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <cerrno>
+#include <memory>
 #include <unistd.h>
 #include <vector>
 
@@ -71,7 +72,20 @@ ssize_t LayerWriter::write_tar_callback(archive* writer, void* self,
 }
 
 void LayerWriter::write_entry(const TarEntry& entry) {
-  check(archive_write_header(tar_, entry.get()), tar_,
+  // libarchive writes attributes in the order it lists them, newest first
+  // (see TarEntry::xattrs), and archive_entry_clone() reverses that list:
+  // the clone's header carries them in archive order.
+  archive_entry* header = entry.get();
+  std::unique_ptr<archive_entry, void (*)(archive_entry*)> reordered(
+      nullptr, &archive_entry_free);
+  if (archive_entry_xattr_count(header) > 1) {
+    reordered.reset(archive_entry_clone(header));
+    if (reordered == nullptr) {
+      throw Error("cannot allocate a copy of the header of " + entry.name());
+    }
+    header = reordered.get();
+  }
+  check(archive_write_header(tar_, header), tar_,
         "write the header of " + entry.name());
 }
 

@@ -610,6 +610,23 @@ TEST_SUITE("LayerReader") {
     CHECK(message.find(layer.descriptor.digest.string()) != std::string::npos);
   }
 
+  TEST_CASE("writes xattrs in the order set") {
+    for (Compression compression : all_compressions) {
+      CAPTURE(compression_label(compression));
+      TempDirectory directory;
+      ImageLayout layout = ImageLayout::create(directory.path());
+      const std::vector<Xattr> order{{"user.z", "1"},
+                                     {"security.capability", "2"},
+                                     {"user.a", "3"}};
+      ImageLayer layer = ocicap::test::write_layer(
+          layout, {ocicap::test::file_entry("bin/tool", "tool", order)},
+          compression);
+      std::vector<ReadEntry> entries = read_all(layout, layer);
+      REQUIRE(entries.size() == 1);
+      CHECK(entries[0].entry.xattrs() == order);
+    }
+  }
+
   // A docker save archive names a plain layer by path; its digest is the
   // config's diff ID, taken unchecked, and the reader seeks past content.
   TEST_CASE("reads a plain layer of a docker archive by seeking") {
