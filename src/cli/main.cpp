@@ -88,6 +88,9 @@ int run(int argc, char** argv) {
   // docker load, makes writes fail with EPIPE instead of killing the
   // process, so that the workspace in $TMPDIR is removed.
   std::signal(SIGPIPE, SIG_IGN);
+  // Likewise a file size limit (ulimit -f): writes past it fail with
+  // EFBIG, and the run takes back what it wrote to standard output.
+  std::signal(SIGXFSZ, SIG_IGN);
   remove_temporary_directories_on_interrupt();
   CLI::App app{"Set and read Linux file capabilities (the security.capability "
                "extended attribute) in OCI container images, without root, "

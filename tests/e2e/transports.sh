@@ -752,6 +752,20 @@ if mount_small_tmpfs "$WORK/small-tmp" $((big_kib * 3 / 2)); then
 else
     echo "# mount -t tmpfs failed, disk use of a stream not checked"
 fi
+# Past a file size limit (ulimit -f) a write fails with EFBIG instead of
+# killing the run, which takes back what it wrote to standard output.
+printf 'earlier\n' >"$WORK/limited.out"
+(
+    ulimit -f $((big_kib / 2))
+    "$OCICAP" set docker-archive:- cap_ipc_lock+eip /usr/bin/capcheck \
+        <"$WORK/big.tar" >>"$WORK/limited.out" 2>"$WORK/limited.stderr"
+)
+assert_eq "past ulimit -f: exit 1" 1 "$?"
+assert_contains "past ulimit -f: error names standard output" \
+    "cannot write standard output" "$(cat "$WORK/limited.stderr")"
+assert_eq "past ulimit -f: the file as it was" "earlier" \
+    "$(cat "$WORK/limited.out")"
+
 if mount_small_tmpfs "$WORK/quarter-tmp" $((big_kib / 4)); then
     TMPDIR=$WORK/quarter-tmp run_ocicap_stream "$WORK/big.tar" \
         "$WORK/big-in-place.tar" set docker-archive:- cap_ipc_lock+eip \
