@@ -298,7 +298,7 @@ else
     pass "skopeo rejects the archive with the wrong diff ID"
 fi
 
-# Two members of one name: skopeo and docker load differ on which counts.
+# Two members of one name: tar readers differ on which one counts.
 tar --create --file "$WORK/docker-dup.tar" --directory "$docker_root" \
     . manifest.json
 before=$(file_sha256 "$WORK/docker-dup.tar")
