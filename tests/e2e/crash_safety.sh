@@ -292,15 +292,7 @@ echo "# docker-archive:- to a file on standard output, SIGTERM during the copy"
 # after it, and no workspace in TMPDIR. The shim sends it before a given
 # call of copy_file_range, so that the copy of the 200 MB layer, in pieces
 # of 16 MiB, is under way when the signal arrives.
-term_layout=$WORK/term-layout
-copy_default_image "$term_layout"
-make_dir "$WORK/term-root/opt"
-head -c 200000000 /dev/zero >"$WORK/term-root/opt/data.bin"
-add_layer "$term_layout:app" "$WORK/term-root"
-rm -rf "$WORK/term-root"
-skopeo copy --quiet "oci:$term_layout:app" \
-    "docker-archive:$WORK/term.tar:app:1" ||
-    fatal "skopeo could not write $WORK/term.tar"
+make_large_docker_archive "$WORK/term.tar" 200000000 /dev/zero
 "$OCICAP" set -q docker-archive:- cap_ipc_lock+eip /usr/bin/capcheck \
     <"$WORK/term.tar" >"$WORK/term-new.tar" 2>/dev/null ||
     fatal "the undisturbed run on term.tar failed"

@@ -289,6 +289,21 @@ add_layer() {
     rm -f "$tar_file"
 }
 
+# Writes ARCHIVE, a docker save archive (app:1) of the default image with
+# one more layer that holds /opt/data.bin, BYTES bytes read from SOURCE.
+make_large_docker_archive() {
+    local archive=$1 bytes=$2 source=$3
+    local layout=$archive.layout root=$archive.root
+    copy_default_image "$layout"
+    make_dir "$root/opt"
+    head -c "$bytes" "$source" >"$root/opt/data.bin"
+    add_layer "$layout:app" "$root"
+    rm -rf "$root"
+    skopeo copy --quiet "oci:$layout:app" "docker-archive:$archive:app:1" ||
+        fatal "skopeo could not write $archive"
+    rm -rf "$layout"
+}
+
 # Copies the committed default image (ref "app", /usr/bin/capcheck in
 # the top layer) to DIR.
 copy_default_image() {

@@ -730,15 +730,7 @@ assert_eq "- with bytes that are no archive writes nothing" \
 # 24 MB file streams through with TMPDIR on a tmpfs of 1.5 times the
 # archive size. From a file, its layers are read in place and TMPDIR needs
 # a quarter of it: the new layer and the documents.
-big_layout=$WORK/big-layout
-copy_default_image "$big_layout"
-make_dir "$WORK/big-root/opt"
-head -c 24000000 /dev/urandom >"$WORK/big-root/opt/data.bin"
-add_layer "$big_layout:app" "$WORK/big-root"
-rm -rf "$WORK/big-root"
-skopeo copy --quiet "oci:$big_layout:app" \
-    "docker-archive:$WORK/big.tar:app:1" ||
-    fatal "skopeo could not write $WORK/big.tar"
+make_large_docker_archive "$WORK/big.tar" 24000000 /dev/urandom
 big_kib=$(($(stat --format %s "$WORK/big.tar") / 1024))
 if mount_small_tmpfs "$WORK/small-tmp" $((big_kib * 3 / 2)); then
     cat "$WORK/big.tar" |
