@@ -21,7 +21,10 @@ void remove_temporary_directories_on_interrupt();
 // interrupt.
 class InterruptCleanup {
 public:
-  explicit InterruptCleanup(std::string path);
+  // With `guard`, for a directory that is never renamed into place, a
+  // file takes its place while it is removed, so that no thread can
+  // create it again meanwhile.
+  explicit InterruptCleanup(std::string path, bool guard = false);
   InterruptCleanup(const InterruptCleanup&) = delete;
   InterruptCleanup& operator=(const InterruptCleanup&) = delete;
   ~InterruptCleanup();

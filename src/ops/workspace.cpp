@@ -170,7 +170,7 @@ Workspace::Workspace(const ImageReference& reference,
                                    "layout as oci:DIR")));
   }
   temporary_directory_ = make_temporary_directory();
-  temporary_cleanup_.emplace(temporary_directory_);
+  temporary_cleanup_.emplace(temporary_directory_, true);
   try {
     unpack(reference);
   } catch (...) {

@@ -8,12 +8,13 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <pthread.h>
-#include <set>
 #include <thread>
+#include <vector>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -29,8 +30,9 @@ std::mutex& registry_mutex() {
   return *mutex;
 }
 
-std::multiset<std::string>& registry() {
-  static auto* paths = new std::multiset<std::string>;
+// Registered paths, each with whether it is guarded (see InterruptCleanup).
+std::multimap<std::string, bool>& registry() {
+  static auto* paths = new std::multimap<std::string, bool>;
   return *paths;
 }
 
@@ -62,18 +64,32 @@ std::map<int, Truncation>& truncations() {
   }
   // The other threads run on, and may create files under a path while it
   // is removed, or create its directories again, which would leave it
-  // behind. Renamed first, it is out of reach of paths, and a few passes
-  // take what was created meanwhile.
+  // behind. Renamed first, it is out of reach of paths, a guarded path
+  // gets a file in its place until the end, and a few passes take what
+  // was created meanwhile.
+  std::vector<std::string> placeholders;
   for (int pass = 0; pass < 3; ++pass) {
-    for (const std::string& path : registry()) {
+    for (const auto& [path, guard] : registry()) {
       std::string doomed = path + ".interrupted";
       std::error_code error;
-      if (::rename(path.c_str(), doomed.c_str()) != 0) {
+      if (::rename(path.c_str(), doomed.c_str()) == 0) {
+        int fd = guard ? ::open(path.c_str(),
+                                O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)
+                       : -1;
+        if (fd >= 0) {
+          ::close(fd);
+          placeholders.push_back(path);
+        }
+      } else if (std::find(placeholders.begin(), placeholders.end(), path) ==
+                 placeholders.end()) {
         std::filesystem::remove_all(path, error);
       }
       std::filesystem::remove_all(doomed, error);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  for (const std::string& path : placeholders) {
+    ::unlink(path.c_str());
   }
   std::signal(signal, SIG_DFL);
   sigset_t received;
@@ -106,9 +122,10 @@ void remove_temporary_directories_on_interrupt() {
   }
 }
 
-InterruptCleanup::InterruptCleanup(std::string path) : path_(std::move(path)) {
+InterruptCleanup::InterruptCleanup(std::string path, bool guard)
+    : path_(std::move(path)) {
   std::lock_guard lock(registry_mutex());
-  registry().insert(path_);
+  registry().emplace(path_, guard);
 }
 
 InterruptCleanup::~InterruptCleanup() { release(); }
