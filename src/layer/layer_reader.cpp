@@ -109,10 +109,10 @@ std::string_view LayerReader::read_positioned() {
   check_stop();
   std::int64_t left =
       std::max<std::int64_t>(layer_.descriptor.size - seek_position_, 0);
-  std::size_t wanted = static_cast<std::size_t>(std::min<std::int64_t>(
+  std::size_t length = static_cast<std::size_t>(std::min<std::int64_t>(
       left, static_cast<std::int64_t>(seek_buffer_.size())));
   std::size_t n = read_fully_at(seek_blob_->fd.get(), seek_buffer_.data(),
-                                wanted, seek_blob_->offset + seek_position_,
+                                length, seek_blob_->offset + seek_position_,
                                 seek_blob_->name);
   seek_position_ += static_cast<std::int64_t>(n);
   report_progress();

@@ -169,9 +169,9 @@ std::size_t PackOutput::keep_copied(std::size_t at_most) {
   limit_.store(at_most);
   copier_.join();
   reservation_.reset();
-  std::size_t kept = std::min(copied_.load(), at_most);
+  std::size_t kept_spans = std::min(copied_.load(), at_most);
   std::int64_t end = start_;
-  for (std::size_t i = 0; i < kept; ++i) {
+  for (std::size_t i = 0; i < kept_spans; ++i) {
     end += spans_[i].length;
   }
   if (::ftruncate(fd(), static_cast<off_t>(end)) != 0) {
@@ -180,7 +180,7 @@ std::size_t PackOutput::keep_copied(std::size_t at_most) {
   if (::lseek(fd(), static_cast<off_t>(end), SEEK_SET) < 0) {
     throw_errno("cannot seek in " + name_, errno);
   }
-  return kept;
+  return kept_spans;
 }
 
 void PackOutput::commit() {

@@ -290,7 +290,7 @@ add_layer() {
 }
 
 # Writes ARCHIVE, a docker save archive (app:1) of the default image with
-# one more layer that holds /opt/data.bin, BYTES bytes read from SOURCE.
+# one more layer that contains /opt/data.bin, BYTES bytes read from SOURCE.
 make_large_docker_archive() {
     local archive=$1 bytes=$2 source=$3
     local layout=$archive.layout root=$archive.root

@@ -71,16 +71,16 @@ TEST_SUITE("PackOutput") {
       CAPTURE(at_most);
       std::string target = directory.path() + "/out.tar";
       std::filesystem::remove(target);
-      std::size_t kept = 0;
+      std::size_t kept_spans = 0;
       {
         PackOutput output(target);
         output.copy_ahead(open_source(source), spans, "in.tar", false);
-        kept = output.keep_copied(at_most);
+        kept_spans = output.keep_copied(at_most);
         ocicap::write_fully(output.fd(), "new", output.name());
         output.commit();
       }
       std::size_t expected = std::min<std::size_t>(at_most, 3);
-      CHECK(kept == expected);
+      CHECK(kept_spans == expected);
       CHECK(read_text(target) ==
             std::string("AAAABBBBCCCC").substr(0, 4 * expected) + "new");
     }
@@ -150,11 +150,11 @@ TEST_SUITE("PackOutput") {
     REQUIRE(::pipe(pipe_ends) == 0);
     int saved = ::dup(STDOUT_FILENO);
     ::dup2(pipe_ends[1], STDOUT_FILENO);
-    std::size_t kept = 1;
+    std::size_t kept_spans = 1;
     {
       PackOutput output("-");
       output.copy_ahead(open_source(source), spans, "in.tar", false);
-      kept = output.keep_copied(3);
+      kept_spans = output.keep_copied(3);
     }
     ::dup2(saved, STDOUT_FILENO);
     ::close(saved);
@@ -162,7 +162,7 @@ TEST_SUITE("PackOutput") {
     char buffer[16];
     ssize_t n = ::read(pipe_ends[0], buffer, sizeof buffer);
     ::close(pipe_ends[0]);
-    CHECK(kept == 0);
+    CHECK(kept_spans == 0);
     CHECK(n == 0);
   }
 }
